@@ -1,0 +1,162 @@
+/* large.c - blocks above SMALL_MAX, each with its own mapping.
+ *
+ * The block sits at base + off behind a segment_t header (layout.h), so
+ * free() finds the header with the same address arithmetic as a small block.
+ * Freed mappings of ordinary alignment wait in a small cache for reuse
+ * (realloc-growth and alloc/free cycles of big buffers then cost no system
+ * call) and are unmapped once unused for ALLOC_DECAY_MS.  realloc moves the
+ * pages with mremap instead of copying bytes.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "internal.h"
+#include "options.h"
+
+#define CACHE_MAX_BLOCKS 16
+#define CACHE_MAX_BYTES ((size_t)128 << 20)
+#define CACHE_MAX_ONE ((size_t)32 << 20) /* bigger mappings are never cached */
+
+static pthread_mutex_t g_large_mu = PTHREAD_MUTEX_INITIALIZER;
+static segment_t *g_cache; /* most recently freed first */
+static size_t g_cache_n, g_cache_bytes;
+static uint64_t g_allocs, g_frees, g_live_bytes;
+
+void large_lock(void) { pthread_mutex_lock(&g_large_mu); }
+void large_unlock(void) { pthread_mutex_unlock(&g_large_mu); }
+
+static segment_t *header_of(const void *p) { return seg_of(p); }
+
+static void cache_unlink(segment_t *h) {
+  if (h->prev) h->prev->next = h->next;
+  else g_cache = h->next;
+  if (h->next) h->next->prev = h->prev;
+  g_cache_n--;
+  g_cache_bytes -= h->map.size;
+}
+
+/* A cached mapping of at least `total` bytes wasting at most a quarter. */
+static segment_t *cache_take(size_t total) {
+  large_lock();
+  segment_t *h = g_cache;
+  while (h && (h->map.size < total || h->map.size - total > total / 4)) h = h->next;
+  if (h) cache_unlink(h);
+  large_unlock();
+  return h;
+}
+
+void *large_alloc(size_t n, size_t align, bool zero) {
+  size_t off = align >= SEG_SIZE ? SEG_SIZE : MAX(OS_PAGE, align);
+  size_t total = ALIGN_UP(off + n, OS_PAGE);
+  segment_t *h = off == OS_PAGE ? cache_take(total) : NULL;
+  bool fresh = !h;
+  if (fresh) {
+    os_mapping_t m = align >= SEG_SIZE ? os_map_aligned_at(total, align, SEG_SIZE)
+                                       : os_map_aligned(total, SEG_SIZE);
+    if (!m.base) return NULL;
+    h = m.base;
+    h->map = m;
+    h->large_off = off;
+    h->pages[off >> PAGE_SHIFT].cls = CLS_LARGE;
+  }
+  h->large_usable = h->map.size - off;
+  char *p = (char *)h + off;
+  if (zero && !fresh) memset(p, 0, n);
+  vg_close(p, h->large_usable); /* the override opens [p, p+n) */
+  __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&g_live_bytes, h->large_usable, __ATOMIC_RELAXED);
+  out_bytes_add((ptrdiff_t)h->large_usable);
+  return p;
+}
+
+void large_free(void *p) {
+  segment_t *h = header_of(p);
+  size_t usable = h->large_usable;
+  __atomic_add_fetch(&g_frees, 1, __ATOMIC_RELAXED);
+  __atomic_sub_fetch(&g_live_bytes, usable, __ATOMIC_RELAXED);
+  out_bytes_add(-(ptrdiff_t)usable);
+  if (h->large_off != OS_PAGE || h->map.size > CACHE_MAX_ONE || alloc_opt.decay_ms == 0) {
+    os_unmap(h->map);
+    return;
+  }
+  h->freed_at_ms = now_ms();
+  large_lock();
+  h->prev = NULL;
+  h->next = g_cache;
+  if (g_cache) g_cache->prev = h;
+  g_cache = h;
+  g_cache_n++;
+  g_cache_bytes += h->map.size;
+  segment_t *victim = NULL;
+  if (g_cache_n > CACHE_MAX_BLOCKS || g_cache_bytes > CACHE_MAX_BYTES) {
+    victim = g_cache; /* evict the oldest */
+    while (victim->next) victim = victim->next;
+    cache_unlink(victim);
+  }
+  large_unlock();
+  if (victim) os_unmap(victim->map);
+}
+
+void *large_realloc(void *p, size_t n) {
+  segment_t *h = header_of(p);
+  if (h->large_off != OS_PAGE) return NULL; /* over-aligned: the caller moves it */
+  size_t total = ALIGN_UP(OS_PAGE + n, OS_PAGE), old_usable = h->large_usable;
+  if (total == h->map.size) return p;
+  os_mapping_t m = os_remap(h->map, total, SEG_SIZE);
+  if (!m.base) return NULL;
+  h = m.base;
+  h->map = m;
+  h->large_usable = m.size - OS_PAGE;
+  ptrdiff_t delta = (ptrdiff_t)h->large_usable - (ptrdiff_t)old_usable;
+  __atomic_add_fetch(&g_live_bytes, (size_t)delta, __ATOMIC_RELAXED);
+  out_bytes_add(delta);
+  return (char *)h + OS_PAGE;
+}
+
+size_t large_usable(const void *p) { return header_of(p)->large_usable; }
+
+/* Unmap cached mappings unused for `age` ms. */
+static int cache_release(uint64_t now, uint64_t age) {
+  segment_t *victims = NULL;
+  large_lock();
+  for (segment_t *h = g_cache, *next; h; h = next) {
+    next = h->next;
+    if (now - h->freed_at_ms < age) continue;
+    cache_unlink(h);
+    h->next = victims;
+    victims = h;
+  }
+  large_unlock();
+  int r = victims != NULL;
+  for (segment_t *h = victims, *next; h; h = next) {
+    next = h->next;
+    os_unmap(h->map);
+  }
+  return r;
+}
+
+void large_decay(uint64_t now) { cache_release(now, (uint64_t)alloc_opt.decay_ms); }
+int large_trim(void) { return cache_release(now_ms() + 1, 0); }
+
+void large_stats(alloc_stats_t *s) {
+  uint64_t a = __atomic_load_n(&g_allocs, __ATOMIC_RELAXED);
+  uint64_t f = __atomic_load_n(&g_frees, __ATOMIC_RELAXED);
+  s->large_allocs = a;
+  s->large_live = a - f;
+  s->allocs += a;
+  s->frees += f;
+  s->bytes_live += __atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED);
+}
+
+/* The cache: every entry a plain large header.  Caller holds the lock. */
+size_t large_validate(void) {
+  size_t n = 0, bytes = 0;
+  for (segment_t *h = g_cache; h; h = h->next, n++) {
+    if (h->map.base != h || h->large_off != OS_PAGE || h->pages[0].cls != CLS_LARGE)
+      alloc_fatal("validate: large cache entry", h);
+    bytes += h->map.size;
+  }
+  if (n != g_cache_n || bytes != g_cache_bytes) alloc_fatal("validate: large cache totals", g_cache);
+  return (size_t)(__atomic_load_n(&g_allocs, __ATOMIC_RELAXED) -
+                  __atomic_load_n(&g_frees, __ATOMIC_RELAXED));
+}

@@ -1,0 +1,119 @@
+/* layout.h - alloc_unsafe's memory layout and the only code that touches
+ * in-band bytes.
+ *
+ * Trust rule: alloc_unsafe trusts every pointer it is given and every byte it
+ * reads back from memory the program could have written.  It is the speed
+ * reference; alloc_hybrid keeps this layout and validates instead.
+ *
+ * SEGMENT (small blocks): SEG_SIZE bytes, aligned to SEG_SIZE, cut into
+ * SEG_PAGES pages of PAGE_SIZE.  Page 0 holds the segment header, whose
+ * pages[] array describes every page.  A span is a run of pages serving one
+ * size class; its blocks sit back to back, with no per-block header.
+ *
+ *   seg (SEG_SIZE-aligned)
+ *   | page 0: segment_t {pages[0..64], masks, links} | page 1 .. | page 63 |
+ *             pages[i].cls  = class of the span page i belongs to
+ *             pages[i].back = i - first page of that span
+ *                             ^ span (first page): blocks of stride cls_size
+ *   block, in use:   | user bytes ..................................... |
+ *   block, free:     | next (void *) | stale user bytes ................ |
+ *
+ * LARGE block: its own mapping; a segment_t header at a SEG_SIZE-aligned base,
+ * the block at base + off (off = max(OS_PAGE, alignment)); for alignments of
+ * SEG_SIZE or more the header is the SEG_SIZE-chunk just below the block, so
+ * off == SEG_SIZE and the page index is SEG_PAGES (hence pages[SEG_PAGES + 1]).
+ *
+ *   base | segment_t (tag CLS_LARGE at pages[off >> PAGE_SHIFT]) | pad | block ... |
+ *
+ * Glossary: stride = class size = usable size of a small block; carved =
+ * blocks of a span ever handed out (bump); used = blocks out of the span
+ * (in thread caches or live).
+ *
+ * Invariants:
+ *   seg_of(p) = (p - 1) & ~(SEG_SIZE - 1)      for every p we return
+ *   page_of(p) = seg_of(p)->pages + ((p - seg_of(p)) >> PAGE_SHIFT)
+ *   span_of(p) = page_of(p) - page_of(p)->back
+ *   for a span s of class c: s->used + length(s->free) == s->carved
+ *                            s->carved <= blocks_per_span(c)
+ *   a block p of span s: (p - span_base(s)) % stride(c) == 0
+ *   a span is on its class's partial list  <=>  it has a free or uncarved block
+ */
+#ifndef UNSAFE_LAYOUT_H
+#define UNSAFE_LAYOUT_H
+
+#include <stdint.h>
+
+#include "os.h"
+#include "util.h"
+#include "vg.h"
+
+#define SEG_SHIFT 22
+#define SEG_SIZE ((size_t)1 << SEG_SHIFT)  /* 4 MiB */
+#define PAGE_SHIFT 16
+#define PAGE_SIZE ((size_t)1 << PAGE_SHIFT) /* 64 KiB */
+#define SEG_PAGES (SEG_SIZE / PAGE_SIZE)    /* 64; page 0 is the header */
+
+#define CLS_FREE 0xfe  /* page belongs to no span */
+#define CLS_LARGE 0xff /* the block has its own mapping */
+
+typedef struct span {
+  uint8_t cls;          /* size class, CLS_FREE or CLS_LARGE (every page) */
+  uint8_t back;         /* pages back to the first page of the span */
+  uint8_t npages;       /* first page only: span length */
+  uint8_t on_list;      /* first page only: on the class's partial list */
+  uint32_t used;        /* blocks out of the span */
+  uint32_t carved;      /* blocks ever carved (bump) */
+  uint32_t pad_;
+  void *free;           /* in-band free list of the span */
+  struct span *next, *prev; /* the class's partial list */
+} span_t;
+
+typedef struct segment {
+  span_t pages[SEG_PAGES + 1]; /* +1: see LARGE above */
+  uint64_t used_mask;          /* bit i: page i is in a span (bit 0: header) */
+  uint64_t dirty_mask;         /* bit i: free page that may be resident */
+  uint64_t freed_at_ms;        /* last time a span was given back */
+  struct segment *next, *prev; /* all small segments, or the large cache */
+  os_mapping_t map;            /* what to unmap */
+  size_t large_off;            /* LARGE: block = (char *)seg + large_off */
+  size_t large_usable;         /* LARGE: usable bytes of the block */
+} segment_t;
+
+_Static_assert(sizeof(segment_t) <= OS_PAGE, "segment header fits in one OS page");
+
+static ALWAYS_INLINE segment_t *seg_of(const void *p) {
+  return (segment_t *)(((uintptr_t)p - 1) & ~(SEG_SIZE - 1));
+}
+static ALWAYS_INLINE span_t *page_of(const void *p) {
+  segment_t *s = seg_of(p);
+  return &s->pages[((uintptr_t)p - (uintptr_t)s) >> PAGE_SHIFT];
+}
+static ALWAYS_INLINE span_t *span_of(const void *p) {
+  span_t *pg = page_of(p);
+  return pg - pg->back;
+}
+/* First byte of a span's blocks. */
+static inline char *span_base(span_t *s) {
+  segment_t *seg = (segment_t *)ALIGN_DOWN((uintptr_t)s, SEG_SIZE);
+  return (char *)seg + (size_t)(s - seg->pages) * PAGE_SIZE;
+}
+
+/* ---- the in-band free-list link: the only reads/writes of free blocks ---- */
+static ALWAYS_INLINE void *blk_next(void *b) {
+  vg_open(b, sizeof(void *));
+  void *n = *(void **)b;
+  vg_close(b, sizeof(void *));
+  return n;
+}
+static ALWAYS_INLINE void blk_set_next(void *b, void *n) {
+  vg_open(b, sizeof(void *));
+  *(void **)b = n;
+  vg_close(b, sizeof(void *));
+}
+/* The same for the fast paths alone: they never run under valgrind, because
+ * there every thread works without a cache (tcache.c), so these need no
+ * hooks and the fast paths no stack frame. */
+static ALWAYS_INLINE void *blk_next_fast(void *b) { return *(void **)b; }
+static ALWAYS_INLINE void blk_set_next_fast(void *b, void *n) { *(void **)b = n; }
+
+#endif

@@ -1,0 +1,50 @@
+/* heap.h - the core operations every heap implements.
+ *
+ * The override layer (override.c) is the only caller.  It has already dealt
+ * with everything the C standard and POSIX say (NULL, size 0 for free, size
+ * overflow, errno, alignment rules, bootstrap pointers), so a heap sees only:
+ *
+ *   - sizes n with 0 <= n <= ALLOC_MAX_REQUEST (so n + a page never wraps);
+ *   - alignments that are powers of two, > ALLOC_MIN_ALIGN;
+ *   - pointers p != NULL that are not in the bootstrap arena (a heap that
+ *     validates pointers checks them; alloc_unsafe trusts them).
+ *
+ * A heap returns NULL when memory runs out (the override sets errno) and
+ * never returns a pointer that is not ALLOC_MIN_ALIGN-aligned.  The names are
+ * the same in every heap: each heap is its own library, so the override binds
+ * to them at compile time (a direct call, no indirection).
+ *
+ * The hot pair is inlined into malloc() and free(): each heap's folder has a
+ * heap_fast.h (found through -Ialloc_<heap>) that defines
+ *     static inline void *heap_malloc(size_t n);
+ *     static inline void heap_free(void *p);
+ * as a short fast path with one call to a cold slow path.
+ */
+#ifndef ALLOC_HEAP_H
+#define ALLOC_HEAP_H
+
+#include <stddef.h>
+
+#include "stats.h"
+
+void *heap_calloc(size_t n);                     /* memory reads as zero */
+void *heap_memalign(size_t align, size_t n);
+void heap_free_sized(void *p, size_t n);         /* n: the size the caller claims */
+/* n >= 1.  NULL: out of memory and p is untouched.  Copies min(old, n). */
+void *heap_realloc(void *p, size_t n);
+size_t heap_usable_size(const void *p);
+int heap_trim(size_t pad);                       /* 1 if memory was released */
+size_t heap_validate(void);                      /* live blocks; fatal if broken */
+void heap_stats(alloc_stats_t *s);
+/* Fork: prepare takes every heap lock, parent/child release them. */
+void heap_fork_prepare(void);
+void heap_fork_parent(void);
+void heap_fork_child(void);
+
+/* Called once by a heap's own initialisation (common/init.c): options,
+ * valgrind detection, fork handlers, verbose print-back. */
+void alloc_process_init(void);
+
+#include "heap_fast.h"
+
+#endif

@@ -1,0 +1,37 @@
+/* init.c - process-wide set-up shared by every heap. */
+#include <pthread.h>
+#include <valgrind/memcheck.h>
+
+#include "fatal.h"
+#include "heap.h"
+#include "options.h"
+#include "vg.h"
+
+bool vg_on;
+
+void vg_init(long mode) { vg_on = mode == 2 ? RUNNING_ON_VALGRIND != 0 : mode == 1; }
+void vg_alloc_slow(const void *p, size_t n, bool zeroed) {
+  if (p) VALGRIND_MALLOCLIKE_BLOCK(p, n, 0, zeroed);
+}
+void vg_free_slow(const void *p) { VALGRIND_FREELIKE_BLOCK(p, 0); }
+void vg_access_slow(const void *p, size_t n, bool open) {
+  if (open) VALGRIND_MAKE_MEM_DEFINED(p, n);
+  else VALGRIND_MAKE_MEM_NOACCESS(p, n);
+}
+void vg_quiet_slow(bool on) {
+  if (on) VALGRIND_DISABLE_ERROR_REPORTING;
+  else VALGRIND_ENABLE_ERROR_REPORTING;
+}
+
+void alloc_process_init(void) {
+  options_init();
+  vg_init(alloc_opt.valgrind);
+  /* Locks are taken around fork so the child never inherits one held by a
+   * thread that does not exist there. */
+  pthread_atfork(heap_fork_prepare, heap_fork_parent, heap_fork_child);
+  if (alloc_opt.verbose) {
+    alloc_write_str(2, HEAP_NAME ": initialised\n");
+    options_print(2);
+    if (vg_on) alloc_write_str(2, HEAP_NAME ": running under valgrind: memcheck hooks on\n");
+  }
+}

@@ -1,0 +1,223 @@
+/* override.c - the standard malloc names, written once for every heap.
+ *
+ * Everything the C standard, POSIX and glibc say about edge cases lives here
+ * (NULL, size 0, nmemb*size overflow, huge sizes, errno, alignment rules,
+ * bootstrap pointers, the valgrind hooks); each function then calls the
+ * heap's core operation (heap.h) directly.  Compiled once per heap with
+ * ALLOC_PREFIX empty (liballoc_<heap>.so) or "<heap>_" (the prefixed library).
+ *
+ * Where C leaves a choice to the implementation we do what glibc 2.36 does:
+ *   malloc(0)           a unique pointer that can be freed
+ *   realloc(p, 0)       frees p, returns NULL (p != NULL)
+ *   memalign/aligned_alloc with a non-power-of-two alignment: rounded up to
+ *                       the next power of two; alignment > SIZE_MAX/2+1: EINVAL
+ *   aligned_alloc       same rules as memalign (glibc 2.36 does not require
+ *                       size to be a multiple of the alignment)
+ *   pvalloc(n)          page-aligned, usable size rounded up to a page
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc_api.h"
+#include "bootstrap.h"
+#include "heap.h"
+#include "os.h"
+#include "stats.h"
+#include "util.h"
+#include "vg.h"
+
+#ifndef ALLOC_PREFIX
+#error "ALLOC_PREFIX must be defined (empty for the LD_PRELOAD build)"
+#endif
+#define CAT2_(a, b) a##b
+#define CAT_(a, b) CAT2_(a, b)
+#define PUB(name) CAT_(ALLOC_PREFIX, name)
+
+#define DECLARE_WITH_(prefix) ALLOC_API_DECLARE(prefix)
+DECLARE_WITH_(ALLOC_PREFIX)
+/* glibc's introspection names, declared for the prefixed build too. */
+struct mallinfo2 PUB(mallinfo2)(void);
+struct mallinfo PUB(mallinfo)(void);
+void PUB(malloc_stats)(void);
+int PUB(mallopt)(int param, int value);
+int PUB(malloc_info)(int options, FILE *fp);
+
+static COLD void *fail_enomem(void) {
+  errno = ENOMEM;
+  return NULL;
+}
+
+/* ---- the hot pair ------------------------------------------------------- */
+
+/* After the heap answered: errno on failure, the valgrind hook. */
+static COLD void *malloc_done(void *p, size_t n) {
+  if (!p) return fail_enomem();
+  vg_alloc(p, n, false);
+  return p;
+}
+
+EXPORT void *PUB(malloc)(size_t n) {
+  if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
+  void *p = heap_malloc(n);
+  if (unlikely(!p) || unlikely(vg_on)) return malloc_done(p, n);
+  return p;
+}
+
+EXPORT void PUB(free)(void *p) {
+  if (unlikely(!p) || unlikely(bootstrap_owns(p))) return;
+  vg_free(p);
+  heap_free(p);
+}
+
+/* ---- the rest of the C and POSIX surface -------------------------------- */
+
+EXPORT void *PUB(calloc)(size_t nmemb, size_t size) {
+  size_t n;
+  if (unlikely(__builtin_mul_overflow(nmemb, size, &n)) || unlikely(n > ALLOC_MAX_REQUEST))
+    return fail_enomem();
+  void *p = heap_calloc(n);
+  if (unlikely(!p)) return fail_enomem();
+  vg_alloc(p, n, true);
+  return p;
+}
+
+static size_t usable_size(const void *p) {
+  return bootstrap_owns(p) ? bootstrap_usable(p) : heap_usable_size(p);
+}
+
+/* Move p to a new block of n bytes: used for bootstrap blocks and, under
+ * valgrind, for every realloc (memcheck then never needs the old size). */
+static void *realloc_by_moving(void *p, size_t n) {
+  void *q = heap_malloc(n);
+  if (!q) return fail_enomem();
+  vg_alloc(q, n, false);
+  vg_quiet(true); /* the copy may read slack bytes the program never wrote */
+  memcpy(q, p, MIN(usable_size(p), n));
+  vg_quiet(false);
+  PUB(free)(p);
+  return q;
+}
+
+EXPORT void *PUB(realloc)(void *p, size_t n) {
+  if (!p) return PUB(malloc)(n);
+  if (n == 0) { /* glibc: free and return NULL */
+    PUB(free)(p);
+    return NULL;
+  }
+  if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
+  if (unlikely(bootstrap_owns(p)) || unlikely(vg_on)) return realloc_by_moving(p, n);
+  void *q = heap_realloc(p, n);
+  return q ? q : fail_enomem();
+}
+
+EXPORT void *PUB(reallocarray)(void *p, size_t nmemb, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(nmemb, size, &n)) return fail_enomem();
+  return PUB(realloc)(p, n);
+}
+
+/* memalign semantics of glibc 2.36 (see the top of this file). */
+static void *memalign_core(size_t align, size_t n) {
+  if (align > SIZE_MAX / 2 + 1) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (n > ALLOC_MAX_REQUEST) return fail_enomem();
+  if (!IS_POW2(align)) align = (size_t)1 << (64 - __builtin_clzl(align));
+  void *p = align <= ALLOC_MIN_ALIGN ? heap_malloc(n) : heap_memalign(align, n);
+  if (!p) return fail_enomem();
+  vg_alloc(p, n, false);
+  return p;
+}
+
+EXPORT void *PUB(memalign)(size_t align, size_t n) { return memalign_core(align, n); }
+EXPORT void *PUB(aligned_alloc)(size_t align, size_t n) { return memalign_core(align, n); }
+EXPORT void *PUB(valloc)(size_t n) { return memalign_core(OS_PAGE, n); }
+
+EXPORT void *PUB(pvalloc)(size_t n) {
+  if (n > ALLOC_MAX_REQUEST) return fail_enomem();
+  return memalign_core(OS_PAGE, ALIGN_UP(n ? n : 1, OS_PAGE));
+}
+
+EXPORT int PUB(posix_memalign)(void **out, size_t align, size_t n) {
+  if (align < sizeof(void *) || !IS_POW2(align)) return EINVAL;
+  int saved = errno; /* POSIX: errno is not changed, on success or failure */
+  void *p = memalign_core(align, n);
+  errno = saved;
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+EXPORT size_t PUB(malloc_usable_size)(void *p) { return p ? usable_size(p) : 0; }
+
+/* C23: the size (and alignment) the caller passes must be what it asked for;
+ * a heap may check it.  Bootstrap blocks are never reclaimed. */
+EXPORT void PUB(free_sized)(void *p, size_t n) {
+  if (!p || bootstrap_owns(p)) return;
+  vg_free(p);
+  heap_free_sized(p, n);
+}
+
+EXPORT void PUB(free_aligned_sized)(void *p, size_t align, size_t n) {
+  PUB(free_sized)(p, n);
+}
+
+EXPORT int PUB(malloc_trim)(size_t pad) { return heap_trim(pad); }
+
+/* ---- suite functions ---------------------------------------------------- */
+
+EXPORT size_t PUB(alloc_validate)(void) { return heap_validate(); }
+EXPORT void PUB(alloc_stats_print)(int fd, int json) { stats_print(fd, json); }
+
+/* ---- glibc introspection -------------------------------------------------- */
+/* Honest figures from the heap's statistics: arena = bytes mapped, in use =
+ * bytes in live blocks (at their size class), free = the difference. */
+static void fill_mallinfo2(struct mallinfo2 *mi) {
+  static alloc_stats_t s; /* too large for the stack of a small thread */
+  memset(mi, 0, sizeof *mi);
+  memset(&s, 0, sizeof s);
+  heap_stats(&s);
+  size_t mapped = os_bytes_mapped();
+  mi->arena = mapped;
+  mi->hblks = s.large_live;
+  mi->uordblks = s.bytes_live;
+  mi->fordblks = mapped > s.bytes_live ? mapped - s.bytes_live : 0;
+  mi->usmblks = os_bytes_mapped_peak();
+}
+
+EXPORT struct mallinfo2 PUB(mallinfo2)(void) {
+  struct mallinfo2 mi;
+  fill_mallinfo2(&mi);
+  return mi;
+}
+
+EXPORT struct mallinfo PUB(mallinfo)(void) {
+  struct mallinfo2 m2;
+  fill_mallinfo2(&m2);
+  struct mallinfo mi = {
+      .arena = (int)m2.arena, .hblks = (int)m2.hblks, .uordblks = (int)m2.uordblks,
+      .fordblks = (int)m2.fordblks, .usmblks = (int)m2.usmblks};
+  return mi;
+}
+
+EXPORT void PUB(malloc_stats)(void) { stats_print(2, 0); }
+
+/* No glibc tunable applies to these heaps: report "not done" (0). */
+EXPORT int PUB(mallopt)(int param, int value) { return 0; }
+
+EXPORT int PUB(malloc_info)(int options, FILE *fp) {
+  if (options != 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  struct mallinfo2 mi;
+  fill_mallinfo2(&mi);
+  fprintf(fp,
+          "<malloc version=\"1\" heap=\"%s\">\n<total type=\"mapped\" size=\"%zu\"/>\n"
+          "<total type=\"inuse\" size=\"%zu\"/>\n<total type=\"free\" size=\"%zu\"/>\n</malloc>\n",
+          HEAP_NAME, mi.arena, mi.uordblks, mi.fordblks);
+  return 0;
+}

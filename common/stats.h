@@ -1,0 +1,47 @@
+/* stats.h - statistics every heap keeps, printed on request.
+ *
+ * The list below is the only list of statistics: it produces the struct, the
+ * text table and the JSON keys.  A heap fills an alloc_stats_t in
+ * heap_stats(); stats.c adds the OS layer's figures and formats it.  Figures
+ * are gathered without stopping other threads, so under concurrency they are
+ * a consistent-enough snapshot, not an atomic one.
+ *
+ *   X(field, help)
+ */
+#ifndef ALLOC_STATS_H
+#define ALLOC_STATS_H
+
+#include <stdint.h>
+
+#define ALLOC_STAT_LIST(X)                                                       \
+  X(allocs, "blocks handed out (malloc, calloc, aligned, realloc moves)")        \
+  X(frees, "blocks taken back")                                                  \
+  X(live_blocks, "allocs - frees")                                               \
+  X(bytes_live, "bytes in live blocks, counted at their size class")             \
+  X(bytes_peak, "peak of bytes held by the program and thread caches")         \
+  X(bytes_cached, "bytes free in thread caches")                                 \
+  X(bytes_mapped, "bytes mapped from the OS now")                                \
+  X(bytes_mapped_peak, "peak of bytes_mapped")                                   \
+  X(bytes_decommitted, "bytes given back to the OS with madvise (cumulative)")   \
+  X(large_allocs, "blocks served by their own mapping")                          \
+  X(large_live, "such blocks live now")                                          \
+  X(threads, "thread caches in use")
+
+#define ALLOC_STATS_MAX_CLASSES 64
+
+typedef struct alloc_class_stats {
+  uint64_t size, allocs, frees;
+} alloc_class_stats_t;
+
+typedef struct alloc_stats {
+#define ALLOC_STAT_FIELD(field, help) uint64_t field;
+  ALLOC_STAT_LIST(ALLOC_STAT_FIELD)
+#undef ALLOC_STAT_FIELD
+  uint32_t nclasses;
+  alloc_class_stats_t cls[ALLOC_STATS_MAX_CLASSES];
+} alloc_stats_t;
+
+/* Write the statistics to fd as a text table or as one JSON object. */
+void stats_print(int fd, int json);
+
+#endif

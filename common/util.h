@@ -1,0 +1,40 @@
+/* util.h - compiler helpers shared by every file of every heap. */
+#ifndef ALLOC_UTIL_H
+#define ALLOC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define NOINLINE    __attribute__((noinline))
+#define COLD        __attribute__((cold, noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define UNUSED      __attribute__((unused))
+/* Symbols every heap exports; everything else is hidden (-fvisibility=hidden). */
+#define EXPORT      __attribute__((visibility("default")))
+
+#define ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((uintptr_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uintptr_t)(a) - 1))
+#define IS_POW2(x)       ((x) != 0 && ((x) & ((x) - 1)) == 0)
+#define ARRAY_LEN(a)     (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)        ((a) < (b) ? (a) : (b))
+#define MAX(a, b)        ((a) > (b) ? (a) : (b))
+
+/* Every pointer a heap returns is aligned to this (max_align_t on x86-64). */
+#define ALLOC_MIN_ALIGN 16
+/* Requests above this fail with ENOMEM before any heap sees them, so no size
+ * arithmetic inside a heap can overflow. */
+#define ALLOC_MAX_REQUEST ((size_t)PTRDIFF_MAX - ((size_t)64 << 20))
+
+/* Debug assertions: compiled out in release builds.  Security checks that
+ * must always run use the fatal-error path (fatal.h) instead. */
+#if defined(ALLOC_DEBUG) && ALLOC_DEBUG
+#include "fatal.h"
+#define DEBUG_ASSERT(c) ((c) ? (void)0 : alloc_fatal("assertion failed: " #c, NULL))
+#else
+#define DEBUG_ASSERT(c) ((void)0)
+#endif
+
+#endif

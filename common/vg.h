@@ -1,0 +1,56 @@
+/* vg.h - tell valgrind's memcheck about the blocks a heap hands out.
+ *
+ * memcheck only sees a custom heap through client requests.  Each hook below
+ * is one load and a predicted-not-taken branch outside valgrind: vg_on is set
+ * once, at initialisation, from RUNNING_ON_VALGRIND.
+ *
+ * Who calls what:
+ *  - the override layer (override.c) describes every block handed out and taken
+ *    back (vg_alloc / vg_free); realloc under valgrind always moves, so memcheck
+ *    never has to be told a block's old requested size;
+ *  - a heap brackets its own reads and writes of in-band bytes inside free
+ *    blocks (free-list links) with vg_open / vg_close, and marks fresh slab
+ *    memory no-access (vg_close) so an overflow into it is reported.
+ * Run memcheck with --soname-synonyms=somalloc=nouserintercepts, or valgrind
+ * replaces the heap with its own.
+ */
+#ifndef ALLOC_VG_H
+#define ALLOC_VG_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+extern bool vg_on;
+
+/* mode: 0 off, 1 on, 2 auto (on under valgrind).  Off lets callgrind count
+ * the heap's native instructions. */
+void vg_init(long mode);
+
+/* The client requests themselves, out of line so the fast paths that call
+ * the hooks below need no stack frame. */
+COLD void vg_alloc_slow(const void *p, size_t n, bool zeroed);
+COLD void vg_free_slow(const void *p);
+COLD void vg_access_slow(const void *p, size_t n, bool open);
+COLD void vg_quiet_slow(bool on);
+
+static ALWAYS_INLINE void vg_alloc(const void *p, size_t n, bool zeroed) {
+  if (unlikely(vg_on)) vg_alloc_slow(p, n, zeroed);
+}
+static ALWAYS_INLINE void vg_free(const void *p) {
+  if (unlikely(vg_on)) vg_free_slow(p);
+}
+/* The heap is about to touch n in-band bytes at p that the program must not. */
+static ALWAYS_INLINE void vg_open(const void *p, size_t n) {
+  if (unlikely(vg_on)) vg_access_slow(p, n, true);
+}
+/* ... and is done with them: any access by the program is an error again. */
+static ALWAYS_INLINE void vg_close(const void *p, size_t n) {
+  if (unlikely(vg_on)) vg_access_slow(p, n, false);
+}
+/* Heap-internal copies may read slack bytes the program never wrote. */
+static ALWAYS_INLINE void vg_quiet(bool on) {
+  if (unlikely(vg_on)) vg_quiet_slow(on);
+}
+
+#endif

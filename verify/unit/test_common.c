@@ -1,0 +1,149 @@
+/* test_common.c - unit tests of the shared layer: OS primitives, bootstrap
+ * arena, option parsing, the fatal-error line.  Linked against one heap's
+ * objects (any heap: this code is the same in all). */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "check.h"
+#include "fatal.h"
+#include "options.h"
+#include "os.h"
+#include "util.h"
+
+static void test_os(void) {
+  size_t before = os_bytes_mapped();
+  os_mapping_t m = os_map(3 * OS_PAGE);
+  CHECK(m.base && m.size == 3 * OS_PAGE && m.prot == OS_PROT_RW);
+  CHECK(((unsigned char *)m.base)[5000] == 0);
+  CHECK(os_bytes_mapped() == before + 3 * OS_PAGE);
+  memset(m.base, 0xab, m.size);
+  os_decommit(m.base, m.size);
+  CHECK(((unsigned char *)m.base)[OS_PAGE + 7] == 0); /* reads back zero */
+  os_unmap(m);
+  CHECK(os_bytes_mapped() == before);
+
+  for (size_t align = OS_PAGE; align <= ((size_t)64 << 20); align <<= 3) {
+    os_mapping_t a = os_map_aligned(5 * OS_PAGE, align);
+    CHECK(a.base && (uintptr_t)a.base % align == 0 && a.size == 5 * OS_PAGE);
+    os_mapping_t b = os_map_aligned_at(2 * OS_PAGE, align, OS_PAGE);
+    CHECK(b.base && ((uintptr_t)b.base + OS_PAGE) % align == 0);
+    os_unmap(a);
+    os_unmap(b);
+  }
+  CHECK(os_bytes_mapped() == before);
+
+  /* remap keeps contents and the requested alignment */
+  os_mapping_t r = os_map_aligned(4 * OS_PAGE, (size_t)4 << 20);
+  memset(r.base, 0x5a, r.size);
+  os_mapping_t g = os_remap(r, 1024 * OS_PAGE, (size_t)4 << 20);
+  CHECK(g.base && g.size == 1024 * OS_PAGE && (uintptr_t)g.base % ((size_t)4 << 20) == 0);
+  CHECK(((unsigned char *)g.base)[4 * OS_PAGE - 1] == 0x5a);
+  CHECK(((unsigned char *)g.base)[4 * OS_PAGE] == 0);
+  os_mapping_t s = os_remap(g, OS_PAGE, (size_t)4 << 20);
+  CHECK(s.base == g.base && s.size == OS_PAGE);
+  os_unmap(s);
+  CHECK(os_bytes_mapped() == before);
+
+  os_mapping_t huge = os_map((size_t)1 << 62);
+  CHECK(huge.base == NULL && huge.size == 0);
+  os_mapping_t guard = os_map(2 * OS_PAGE);
+  CHECK(os_protect((char *)guard.base + OS_PAGE, OS_PAGE, OS_PROT_NONE));
+  os_unmap(guard);
+}
+
+static void test_bootstrap(void) {
+  void *a = bootstrap_alloc(10, 16), *b = bootstrap_alloc(100, 4096);
+  CHECK(a && b && bootstrap_owns(a) && bootstrap_owns(b));
+  CHECK((uintptr_t)a % 16 == 0 && (uintptr_t)b % 4096 == 0);
+  CHECK(bootstrap_usable(a) >= 10 && bootstrap_usable(b) >= 100);
+  CHECK(!bootstrap_owns(&a) && !bootstrap_owns(NULL));
+  CHECK(bootstrap_alloc(BOOTSTRAP_SIZE + 1, 16) == NULL);
+  CHECK(bootstrap_alloc(16, 8192) == NULL);
+  size_t got = 0;
+  while (bootstrap_alloc(4096, 16)) got++;
+  CHECK(got > 0 && got < BOOTSTRAP_SIZE / 4096); /* exhausts, then NULL */
+  CHECK(bootstrap_used() <= BOOTSTRAP_SIZE);
+}
+
+/* Run options_init() in a child with the given environment; return its
+ * stderr in buf and the parsed options through a pipe. */
+static int parse_in_child(const char *const *env, char *err, size_t errlen, alloc_options_t *out) {
+  int ep[2], op[2];
+  if (pipe(ep) || pipe(op)) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(ep[1], 2);
+    clearenv();
+    for (const char *const *e = env; *e; e++) putenv((char *)*e);
+    options_init();
+    if (write(op[1], &alloc_opt, sizeof alloc_opt) != (ssize_t)sizeof alloc_opt) _exit(3);
+    _exit(0);
+  }
+  close(ep[1]);
+  close(op[1]);
+  size_t got = 0;
+  ssize_t n;
+  while (got < errlen - 1 && (n = read(ep[0], err + got, errlen - 1 - got)) > 0) got += (size_t)n;
+  err[got] = 0;
+  int ok = read(op[0], out, sizeof *out) == (ssize_t)sizeof *out;
+  int st;
+  waitpid(pid, &st, 0);
+  close(ep[0]);
+  close(op[0]);
+  return ok && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void test_options(void) {
+  char err[1024];
+  alloc_options_t o;
+  const char *good[] = {"ALLOC_VERBOSE=1", "ALLOC_SHOW_STATS=json", "ALLOC_DECAY_MS=250",
+                        "ALLOC_TCACHE=off", "OTHER=1", NULL};
+  CHECK(parse_in_child(good, err, sizeof err, &o) == 0);
+  CHECK(o.verbose == 1 && o.show_stats == 2 && o.decay_ms == 250 && o.tcache == 0);
+  CHECK(err[0] == 0);
+
+  const char *bad[] = {"ALLOC_DECAY_MS=12x", "ALLOC_SHOW_STATS=7", "ALLOC_NOPE=1",
+                       "ALLOC_TCACHE=", "ALLOC_STATS_FD=99999999999999999999", NULL};
+  CHECK(parse_in_child(bad, err, sizeof err, &o) == 0);
+  CHECK(o.decay_ms == 1000 && o.show_stats == 0 && o.tcache == 1); /* defaults kept */
+  CHECK(strstr(err, ": warning: ALLOC_DECAY_MS='12x' is not a number in 0..3600000"));
+  CHECK(strstr(err, ": warning: ALLOC_SHOW_STATS='7' is not off|text|json or a number in 0..2"));
+  CHECK(strstr(err, ": warning: unknown option ALLOC_NOPE ignored"));
+  CHECK(strstr(err, ": warning: ALLOC_TCACHE=''"));
+  CHECK(strstr(err, "ALLOC_STATS_FD='99999999999999999999'"));
+}
+
+static void test_fatal(void) {
+  int ep[2];
+  CHECK(pipe(ep) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(ep[1], 2);
+    alloc_fatal("double free (small)", (void *)0x7f00dead0010);
+  }
+  close(ep[1]);
+  char buf[256];
+  ssize_t n = read(ep[0], buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = 0;
+  int st;
+  waitpid(pid, &st, 0);
+  CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+  CHECK(strcmp(buf, HEAP_NAME ": fatal: double free (small) at 0x7f00dead0010\n") == 0);
+  char num[24];
+  CHECK(strcmp(alloc_fmt_u64(num, 0, 10), "0") == 0);
+  CHECK(strcmp(alloc_fmt_u64(num, UINT64_MAX, 16), "ffffffffffffffff") == 0);
+}
+
+int main(void) {
+  test_os();
+  test_bootstrap();
+  test_options();
+  test_fatal();
+  return UNIT_RESULT();
+}

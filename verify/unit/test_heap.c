@@ -1,0 +1,170 @@
+/* test_heap.c - unit tests of one heap through its prefixed interface
+ * (HEAP_PREFIX, e.g. unsafe_): size classes, realloc paths, alignment, the
+ * validate walk agreeing with a count of live blocks, cross-thread frees,
+ * statistics, trim.  Built once per heap. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc_api.h"
+#include "check.h"
+
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define H(name) CAT(HEAP_PREFIX, name)
+#define DECLARE_WITH(p) ALLOC_API_DECLARE(p)
+DECLARE_WITH(HEAP_PREFIX)
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t next_rand(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static void fill(unsigned char *p, size_t n, unsigned tag) {
+  for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(tag + i * 7);
+}
+static int intact(const unsigned char *p, size_t n, unsigned tag) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != (unsigned char)(tag + i * 7)) return 0;
+  return 1;
+}
+
+/* Every size up to 1 MiB around class boundaries: usable size covers the
+ * request, never shrinks as the request grows, pointers are 16-aligned. */
+static void test_sizes(void) {
+  size_t prev_usable = 0;
+  for (size_t n = 0; n <= (1u << 20); n += n < 2048 ? 1 : n / 61 + 1) {
+    unsigned char *p = H(malloc)(n);
+    CHECK(p && (uintptr_t)p % 16 == 0);
+    size_t u = H(malloc_usable_size)(p);
+    CHECK(u >= n && u >= prev_usable);
+    prev_usable = u;
+    memset(p, 0xee, u);
+    H(free)(p);
+  }
+  CHECK(H(malloc)(SIZE_MAX) == NULL && errno == ENOMEM);
+}
+
+static void test_realloc_paths(void) {
+  size_t sizes[] = {1, 24, 100, 1000, 5000, 70000, 131072, 131073, 300000, 5u << 20, 40u << 20, 17, 0};
+  unsigned char *p = NULL;
+  size_t have = 0;
+  for (size_t i = 0; sizes[i]; i++) {
+    p = H(realloc)(p, sizes[i]);
+    CHECK(p != NULL);
+    size_t keep = have < sizes[i] ? have : sizes[i];
+    CHECK(intact(p, keep, 3));
+    fill(p, sizes[i], 3);
+    have = sizes[i];
+  }
+  H(free)(p);
+}
+
+static void test_aligned(void) {
+  for (size_t a = 32; a <= ((size_t)16 << 20); a <<= 1)
+    for (size_t n = 1; n <= ((size_t)1 << 18); n = n * 5 + 3) {
+      void *p = H(aligned_alloc)(a, n);
+      CHECK(p && (uintptr_t)p % a == 0 && H(malloc_usable_size)(p) >= n);
+      memset(p, 1, n);
+      H(free)(p);
+    }
+}
+
+/* Random operations on a slot table; validate agrees with the live count. */
+static void test_validate(void) {
+  enum { SLOTS = 4000 };
+  static unsigned char *slot[SLOTS];
+  static size_t len[SLOTS];
+  size_t base_live = H(alloc_validate)(), live = 0;
+  for (int it = 0; it < 200000; it++) {
+    unsigned i = (unsigned)(next_rand() % SLOTS);
+    size_t n = next_rand() % 100 < 95 ? next_rand() % 600 : next_rand() % 400000;
+    if (slot[i]) {
+      CHECK(intact(slot[i], len[i], i));
+      if (next_rand() & 1) {
+        H(free)(slot[i]);
+        slot[i] = NULL;
+        live--;
+        continue;
+      }
+      unsigned char *q = H(realloc)(slot[i], n + 1);
+      CHECK(q && intact(q, (len[i] < n + 1 ? len[i] : n + 1), i));
+      slot[i] = q;
+      len[i] = n + 1;
+      fill(q, n + 1, i);
+    } else {
+      slot[i] = (next_rand() & 3) ? H(malloc)(n) : H(calloc)(1, n);
+      CHECK(slot[i] != NULL);
+      len[i] = n;
+      fill(slot[i], n, i);
+      live++;
+    }
+    if (it % 20000 == 0) CHECK(H(alloc_validate)() == base_live + live);
+  }
+  CHECK(H(alloc_validate)() == base_live + live);
+  for (unsigned i = 0; i < SLOTS; i++) H(free)(slot[i]), slot[i] = NULL;
+  CHECK(H(alloc_validate)() == base_live);
+}
+
+/* Blocks made by one thread and freed by another, then validate. */
+enum { XN = 50000 };
+static void *xblocks[XN];
+static void *producer(void *arg) {
+  for (int i = 0; i < XN; i++) {
+    xblocks[i] = H(malloc)((size_t)(i % 700) + 1);
+    fill(xblocks[i], (size_t)(i % 700) + 1, (unsigned)i);
+  }
+  return arg;
+}
+static void *consumer(void *arg) {
+  for (int i = 0; i < XN; i++) {
+    CHECK(intact(xblocks[i], (size_t)(i % 700) + 1, (unsigned)i));
+    H(free)(xblocks[i]);
+  }
+  return arg;
+}
+static void test_cross_thread(void) {
+  size_t base = H(alloc_validate)();
+  for (int round = 0; round < 4; round++) {
+    pthread_t t;
+    pthread_create(&t, NULL, producer, NULL);
+    pthread_join(t, NULL);
+    pthread_create(&t, NULL, consumer, NULL);
+    pthread_join(t, NULL);
+  }
+  CHECK(H(alloc_validate)() == base);
+}
+
+static void test_stats_and_trim(void) {
+  int fd[2];
+  CHECK(pipe(fd) == 0);
+  H(alloc_stats_print)(fd[1], 1);
+  close(fd[1]);
+  char buf[16384];
+  ssize_t n = read(fd[0], buf, sizeof buf - 1);
+  close(fd[0]);
+  buf[n > 0 ? n : 0] = 0;
+  CHECK(strncmp(buf, "{\"heap\":\"alloc_", 15) == 0 && strstr(buf, "\"classes\":["));
+  CHECK(strstr(buf, "\"bytes_mapped\":") && buf[strlen(buf) - 2] == '}');
+  void *big[64];
+  for (int i = 0; i < 64; i++) big[i] = H(malloc)(1 << 16);
+  for (int i = 0; i < 64; i++) H(free)(big[i]);
+  int trimmed = H(malloc_trim)(0);
+  CHECK(trimmed == 0 || trimmed == 1);
+}
+
+int main(void) {
+  test_sizes();
+  test_realloc_paths();
+  test_aligned();
+  test_validate();
+  test_cross_thread();
+  test_stats_and_trim();
+  return UNIT_RESULT();
+}
