@@ -32,7 +32,10 @@ void *heap_calloc(size_t n) {
     return large_alloc(n, ALLOC_MIN_ALIGN, true); /* fresh mappings are already zero */
   }
   void *p = heap_malloc(n);
-  if (p) memset(p, 0, n);
+  if (p) {
+    vg_open(p, n); /* the override then describes it to memcheck as zeroed */
+    memset(p, 0, n);
+  }
   return p;
 }
 

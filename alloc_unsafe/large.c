@@ -61,7 +61,10 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   }
   h->large_usable = h->map.size - off;
   char *p = (char *)h + off;
-  if (zero && !fresh) memset(p, 0, n);
+  if (zero && !fresh) {
+    vg_open(p, n);
+    memset(p, 0, n);
+  }
   vg_close(p, h->large_usable); /* the override opens [p, p+n) */
   __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED);
   __atomic_add_fetch(&g_live_bytes, h->large_usable, __ATOMIC_RELAXED);
