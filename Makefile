@@ -8,7 +8,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Presets (validated below; an unknown value is an error):
-#   CC=gcc|clang   BUILD_TYPE=release|debug   QUICK=0|1
+#   CC=gcc|clang   BUILD_TYPE=release|debug   QUICK=0|1   V=1 (show commands)
 
 # ---- the heaps: adding one is one folder and one word here --------------------
 HEAPS := unsafe
@@ -21,6 +21,8 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 BUILD      ?= build
 LIBDIR     := $(BUILD)/lib
+V          ?= 0
+Q          := $(if $(filter 1,$(V)),,@)
 
 ifeq ($(filter $(notdir $(CC)),gcc clang gcc-12 clang-14 cc afl-clang-fast afl-cc),)
   $(error CC=$(CC): use gcc or clang)
@@ -68,26 +70,31 @@ $(1)_CXX_OBJ := $(BUILD)/obj/$(1)/so/common/override_cxx.o
 
 $(BUILD)/obj/$(1)/so/%.o: %.c $$(wildcard common/*.h alloc_$(1)/*.h) Makefile
 	@mkdir -p $$(@D)
-	$$(CC) $$(HEAP_CFLAGS) -Ialloc_$(1) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX= -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(HEAP_CFLAGS) -Ialloc_$(1) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX= -c $$< -o $$@
 $(BUILD)/obj/$(1)/pre/%.o: %.c $$(wildcard common/*.h alloc_$(1)/*.h) Makefile
 	@mkdir -p $$(@D)
-	$$(CC) $$(HEAP_CFLAGS) -Ialloc_$(1) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX=$(1)_ -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(HEAP_CFLAGS) -Ialloc_$(1) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX=$(1)_ -c $$< -o $$@
 $$($(1)_CXX_OBJ): common/override_cxx.cc common/alloc_api.h Makefile
 	@mkdir -p $$(@D)
-	$$(CXX) $$(HEAP_CXXFLAGS) -c $$< -o $$@
+	@echo "  CXX     $$@"
+	$$(Q)$$(CXX) $$(HEAP_CXXFLAGS) -c $$< -o $$@
 
 $(LIBDIR)/liballoc_$(1).so: $$($(1)_SO_OBJ) $$($(1)_CXX_OBJ)
 	@mkdir -p $$(@D)
-	$$(CXX) -shared -Wl,-soname,liballoc_$(1).so -Wl,-z,now -Wl,--no-undefined \
+	@echo "  LD      $$@"
+	$$(Q)$$(CXX) -shared -Wl,-soname,liballoc_$(1).so -Wl,-z,now -Wl,--no-undefined \
 	    -o $$@ $$^ $$(HEAP_LDLIBS)
 
 # The prefixed library is one relocatable object whose hidden symbols are made
 # local, so several heaps (whose internals share names) link into one program.
 $(LIBDIR)/liballoc_$(1)_prefixed.a: $$($(1)_PRE_OBJ)
 	@mkdir -p $$(@D)
-	ld -r -o $(BUILD)/obj/$(1)/pre/alloc_$(1).o $$^
-	objcopy --localize-hidden $(BUILD)/obj/$(1)/pre/alloc_$(1).o
-	rm -f $$@ && ar rcs $$@ $(BUILD)/obj/$(1)/pre/alloc_$(1).o
+	@echo "  AR      $$@"
+	$$(Q)ld -r -o $(BUILD)/obj/$(1)/pre/alloc_$(1).o $$^
+	$$(Q)objcopy --localize-hidden $(BUILD)/obj/$(1)/pre/alloc_$(1).o
+	$$(Q)rm -f $$@ && ar rcs $$@ $(BUILD)/obj/$(1)/pre/alloc_$(1).o
 
 HEAP_LIBS += $(LIBDIR)/liballoc_$(1).so $(LIBDIR)/liballoc_$(1)_prefixed.a
 endef
@@ -134,12 +141,14 @@ clean:
 UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 $(DWARF) -D_GNU_SOURCE -Icommon -Iverify/unit -pthread
 $(BUILD)/unit/test_common: verify/unit/test_common.c verify/unit/check.h $($(firstword $(HEAPS))_PRE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -Ialloc_$(firstword $(HEAPS)) -DHEAP_NAME='"alloc_$(firstword $(HEAPS))"' \
-	    -o $@ $^ -lpthread
+	@echo "  CC      $@"
+	$(Q)$(CC) $(UNIT_CFLAGS) -Ialloc_$(firstword $(HEAPS)) -DHEAP_NAME='"alloc_$(firstword $(HEAPS))"' \
+	    -o $@ $(filter %.c %.o,$^) -lpthread
 define UNIT_HEAP_RULE
 $(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h $(LIBDIR)/liballoc_$(1)_prefixed.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread
 UNIT_TESTS += $(BUILD)/unit/test_heap_$(1)
 endef
 $(foreach h,$(HEAPS),$(eval $(call UNIT_HEAP_RULE,$(h))))
