@@ -135,13 +135,18 @@ void *tcache_alloc_slow(unsigned cls) {
     return list;
   }
   tbin_t *b = &tc->bins[cls];
-  uint32_t got = central_take(cls, size_classes[cls].batch, &list);
-  decay_maybe();
-  if (!got) return NULL;
-  b->head = blk_next(list);
-  b->count = got - 1;
+  if (!b->head) { /* aligned requests come here with blocks cached */
+    uint32_t got = central_take(cls, size_classes[cls].batch, &list);
+    decay_maybe();
+    if (!got) return NULL;
+    b->head = list;
+    b->count = got;
+  }
+  void *p = b->head;
+  b->head = blk_next(p);
+  b->count--;
   b->nmalloc++;
-  return list;
+  return p;
 }
 
 void tcache_free_slow(void *p, unsigned cls) {
