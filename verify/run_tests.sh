@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# run_tests.sh - the test runner behind `make test` and `make verify`.
+#
+#   bash verify/run_tests.sh [all|verify] [PATTERN...]
+#
+#   all     unit tests ($BUILD/unit/*), every verify/ test, bench/smoke, fuzz/smoke
+#   verify  the verify/ tests only
+#   PATTERN shell globs on test names: run only the tests that match one
+#           (e.g. 'contract/unsafe/*' or '*/glibc*' or 'stress/*').
+#
+# One line per test: "PASS name", "FAIL name: reason" followed by the tail of
+# its log, or "N/A name: why" (a check that does not apply; never counted as
+# passed).  Every test's full output is kept in $BUILD/test-logs/<name>.log.
+# The last line is exactly "N passed, N failed"; the exit status is 1 if any
+# test failed.  Each test runs under `timeout`, so a hang is a FAIL.
+#
+# Environment (exported by the top Makefile; defaults for a direct run):
+#   BUILD (build), LIBDIR ($BUILD/lib), HEAPS (read from the Makefile), QUICK (0)
+#   VERIFY_EXTRA  more heaps to check like ours, as name=/path/lib.so words,
+#                 e.g. VERIFY_EXTRA=jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+#                 (checked with the same rules; the suite-only parts are N/A).
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+mode=${1:-all}
+[ $# -gt 0 ] && shift
+patterns=("$@")
+case $mode in
+  all | verify) ;;
+  *) echo "usage: run_tests.sh [all|verify] [PATTERN...]" >&2; exit 2 ;;
+esac
+
+BUILD=${BUILD:-build}
+LIBDIR=${LIBDIR:-$BUILD/lib}
+QUICK=${QUICK:-0}
+if [ -z "${HEAPS+set}" ]; then # run directly: the one list lives in the Makefile
+  HEAPS=$(sed -n 's/^HEAPS *[:?]*= *//p' Makefile)
+fi
+abs() { (cd "$(dirname "$1")" 2>/dev/null && echo "$(pwd)/$(basename "$1")") || echo "$1"; }
+BUILD=$(abs "$BUILD")
+LIBDIR=$(abs "$LIBDIR")
+export BUILD LIBDIR HEAPS QUICK # the smokes (bench/, fuzz/) see what we see
+BIN=$BUILD/verify
+LOGS=$BUILD/test-logs
+WORK=$BUILD/verify-work
+rm -rf "$LOGS" "$WORK"
+mkdir -p "$LOGS" "$WORK"
+# The heaps' run-time options come from ALLOC_*: none may leak in from the
+# caller's shell and change what the tests see.
+for v in $(compgen -e | grep '^ALLOC_'); do unset "$v"; done
+
+if [ "$QUICK" = 1 ]; then stress_secs=3 fork_rounds=4; else stress_secs=12 fork_rounds=12; fi
+
+passed=0 failed=0 na=0
+
+# The heaps under test: "name lib kind".  glibc runs without preload.
+targets=("glibc - glibc")
+for h in $HEAPS; do targets+=("$h $LIBDIR/liballoc_$h.so ours"); done
+for e in ${VERIFY_EXTRA:-}; do targets+=("${e%%=*} $(abs "${e#*=}") other"); done
+
+selected() {
+  local p
+  [ ${#patterns[@]} -eq 0 ] && return 0
+  for p in "${patterns[@]}"; do [[ $1 == $p ]] && return 0; done
+  return 1
+}
+
+report_fail() { # name reason log
+  echo "FAIL $1: $2"
+  tail -n 12 "$3" | sed 's/^/    | /'
+  failed=$((failed + 1))
+}
+
+# run_test NAME SECONDS CMD...: exit 0 pass, 77 N/A (the reason is the log's
+# "N/A" line), anything else fail; over SECONDS it is killed and fails.
+run_test() {
+  local name=$1 secs=$2 log rc why
+  shift 2
+  selected "$name" || return 0
+  log=$LOGS/$name.log
+  mkdir -p "$(dirname "$log")"
+  { echo "\$ $*"; } > "$log"
+  # In a subshell, so the shell's own "Segmentation fault" notice goes to the log.
+  (timeout -k 10 "$secs" "$@" < /dev/null; exit $?) >> "$log" 2>&1
+  rc=$?
+  case $rc in
+    0) echo "PASS $name"; passed=$((passed + 1)) ;;
+    77)
+      why=$(grep -m1 '^N/A' "$log" | sed 's/^N\/A [^:]*: //')
+      echo "N/A $name: ${why:-does not apply}"
+      na=$((na + 1)) ;;
+    124 | 137) report_fail "$name" "timed out after ${secs}s" "$log" ;;
+    *)
+      if [ $rc -gt 128 ]; then why="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
+      else why="exit status $rc"; fi
+      why="$why$(grep -m1 -E '^FAIL|: fatal: ' "$log" | sed 's/^/: /')"
+      report_fail "$name" "$why" "$log" ;;
+  esac
+}
+
+# A prerequisite that is missing is one FAIL line, not a silent skip.
+need() { # name file what
+  [ -e "$2" ] && return 0
+  selected "$1" || return 1
+  echo "FAIL $1: $3 missing ($2)"
+  failed=$((failed + 1))
+  return 1
+}
+
+# ---- unit tests (the lead's, built into $BUILD/unit) -------------------------
+unit_tests() {
+  local t
+  [ -d "$BUILD/unit" ] || return 0
+  for t in "$BUILD"/unit/*; do
+    [ -f "$t" ] && [ -x "$t" ] && run_test "unit/$(basename "$t")" 300 "$t"
+  done
+}
+
+# ---- per heap: contract, C++ contract, stress, fork, memcheck, options --------
+per_target() { # name lib kind
+  local name=$1 lib=$2 kind=$3 rule env=() opt=() cxxopt
+  if [ "$kind" = glibc ]; then
+    opt=(-l libc.so.6) cxxopt=(-l libc.so.6 -n libstdc++)
+  else
+    env=(env "LD_PRELOAD=$lib") opt=(-l "$(basename "$lib")") cxxopt=("${opt[@]}")
+    [ "$kind" = ours ] && opt+=(-o) cxxopt+=(-o)
+    need "lib/$name" "$lib" "heap library" || return 0
+  fi
+  if need "contract/$name" "$BIN/contract" "test program (make verify-build)"; then
+    for rule in $("$BIN/contract" --list); do
+      run_test "contract/$name/$rule" 120 "${env[@]}" "$BIN/contract" "${opt[@]}" "$rule"
+    done
+  fi
+  if need "cxx/$name" "$BIN/contract_cxx" "test program (make verify-build)"; then
+    for rule in $("$BIN/contract_cxx" --list); do
+      run_test "cxx/$name/$rule" 120 "${env[@]}" "$BIN/contract_cxx" "${cxxopt[@]}" "$rule"
+    done
+  fi
+  need "stress/$name" "$BIN/stress" "test program" &&
+    run_test "stress/$name" $((stress_secs + 120)) "${env[@]}" "$BIN/stress" -t "$stress_secs" "${opt[@]:0:2}"
+  need "fork/$name" "$BIN/fork" "test program" &&
+    run_test "fork/$name" 300 "${env[@]}" "$BIN/fork" -r "$fork_rounds" "${opt[@]:0:2}"
+  if [ "$kind" = ours ]; then
+    run_test "options/$name" 60 bash verify/options.sh "$name" "$lib"
+  fi
+}
+
+# ---- real programs: glibc first (the reference output), then each heap --------
+real_programs() {
+  local p t name lib kind
+  for p in python gcc git sort sqlite; do
+    run_test "real/$p/glibc" 600 bash verify/real.sh "$p" "" "$WORK/$p-glibc" "$LOGS/real/$p/glibc.out"
+    for t in "${targets[@]:1}"; do
+      read -r name lib kind <<<"$t"
+      need "real/$p/$name" "$lib" "heap library" || continue
+      run_test "real/$p/$name" 600 bash verify/real.sh "$p" "$lib" "$WORK/$p-$name" "$LOGS/real/$p/$name.out" \
+        "$LOGS/real/$p/glibc.out"
+    done
+  done
+}
+
+memcheck_tests() {
+  local t name lib kind
+  for t in "${targets[@]}"; do
+    read -r name lib kind <<<"$t"
+    [ "$kind" = glibc ] && lib=""
+    [ -n "$lib" ] && { need "memcheck/$name" "$lib" "heap library" || continue; }
+    run_test "memcheck/$name/bugs" 300 bash verify/memcheck.sh bugs "$lib" "$BIN"
+    run_test "memcheck/$name/clean" 300 bash verify/memcheck.sh clean "$lib" "$BIN"
+  done
+}
+
+smoke() { # name script
+  need "$1" "$2" "script" && run_test "$1" 900 bash "$2" --smoke
+}
+
+echo "run_tests: $mode; heaps: ${HEAPS:-none}${VERIFY_EXTRA:+; extra: $VERIFY_EXTRA}; logs in $LOGS"
+[ "$mode" = all ] && unit_tests
+for t in "${targets[@]}"; do per_target $t; done
+real_programs
+memcheck_tests
+if [ "$mode" = all ]; then
+  smoke bench/smoke bench/run.sh
+  smoke fuzz/smoke fuzz/run.sh
+fi
+rm -rf "$WORK"
+[ $na -gt 0 ] && echo "($na not applicable)"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
