@@ -1,4 +1,5 @@
 /* init.c - process-wide set-up shared by every heap. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <valgrind/memcheck.h>
 
@@ -29,6 +30,12 @@ void alloc_process_init(void) {
   /* Locks are taken around fork so the child never inherits one held by a
    * thread that does not exist there. */
   pthread_atfork(heap_fork_prepare, heap_fork_parent, heap_fork_child);
+  /* Programs such as coreutils close stderr before exit: keep a private copy
+   * of the statistics descriptor so the exit report still arrives. */
+  if (alloc_opt.show_stats) {
+    int fd = fcntl((int)alloc_opt.stats_fd, F_DUPFD_CLOEXEC, 64);
+    if (fd >= 0) alloc_opt.stats_fd = fd;
+  }
   if (alloc_opt.verbose) {
     alloc_write_str(2, HEAP_NAME ": initialised\n");
     options_print(2);
