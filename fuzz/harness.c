@@ -1,0 +1,404 @@
+/*
+ * harness.c - run one fuzz input (ops.h) against one heap (heap_bind.h) and
+ * check every result against the shadow model (model.h).
+ *
+ * The harness itself never misuses the heap: every pointer it frees is live,
+ * free_sized gets the requested size, free_aligned_sized only sees blocks from
+ * aligned_alloc with their alignment.  A failure is therefore the heap's bug.
+ * (The test double, testdouble_glibc.c, checks this claim in the smoke test.)
+ *
+ * Deliberate choices where the standards leave a choice to the heap:
+ *   - a request of 0 bytes may return NULL or a unique pointer: both accepted;
+ *   - realloc(p, 0) is implementation-defined (and undefined in C23), so the
+ *     harness turns a realloc size of 0 into 1;
+ *   - a reasonable request (<= a few MiB, live total <= FUZZ_MAX_LIVE_BYTES)
+ *     that returns NULL is a failure ("null"): nothing here should exhaust
+ *     memory.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "heap_bind.h"
+#include "model.h"
+#include "ops.h"
+
+const char fuzz_heap_name[] = FUZZ_HEAP_NAME;
+
+#define MIN_ALIGN 16 /* malloc, calloc, realloc, reallocarray */
+#define VALIDATE_EVERY 128 /* operations between automatic validate() checks */
+
+static const char *const op_names[OP_COUNT] = {
+#define FUZZ_OP_NAME(name, nargs, doc) #name,
+    FUZZ_OPS(FUZZ_OP_NAME)
+#undef FUZZ_OP_NAME
+};
+static const unsigned char op_nargs[OP_COUNT] = {
+#define FUZZ_OP_NARGS(name, nargs, doc) nargs,
+    FUZZ_OPS(FUZZ_OP_NARGS)
+#undef FUZZ_OP_NARGS
+};
+
+static struct model M; /* static: the model outlives persistent iterations */
+static size_t page_size;
+
+/* ---- operand decoding (ops.h) --------------------------------------------------- */
+static unsigned dec_slot(unsigned char b) { return b % FUZZ_SLOTS; }
+
+static size_t dec_size(const unsigned char *a) {
+  unsigned v = (unsigned)a[0] | (unsigned)a[1] << 8;
+  switch (v >> 13) {
+  case 0: case 1: case 2: case 3: return v & 0x3ff;
+  case 4: case 5: return v & 0x3fff;
+  case 6: return (size_t)(v & 0x1fff) * 32 + (v & 31);
+  default: return (size_t)(v & 0x1fff) * 512 + (v & 511);
+  }
+}
+
+static size_t dec_align(unsigned char b) { return (size_t)1 << ((b & 0x1f) % 21); }
+
+/* Split a decoded total into nmemb * size. */
+static void dec_array(unsigned char n, size_t total, size_t *nmemb, size_t *size) {
+  *nmemb = n;
+  *size = n ? total / n : total;
+}
+
+static int fits_budget(size_t drop, size_t add) {
+  return M.live_bytes - drop + add <= FUZZ_MAX_LIVE_BYTES;
+}
+
+/* ---- the helper thread: allocations and frees from a second thread ------------- */
+enum { HELP_NONE, HELP_MALLOC, HELP_FREE, HELP_EXIT };
+static struct {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int running, job;
+  void *ptr;
+  size_t size;
+} helper = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *helper_main(void *unused) {
+  pthread_mutex_lock(&helper.mu);
+  for (;;) {
+    while (helper.job == HELP_NONE) pthread_cond_wait(&helper.cv, &helper.mu);
+    int job = helper.job;
+    if (job == HELP_MALLOC) helper.ptr = H(malloc)(helper.size);
+    if (job == HELP_FREE) H(free)(helper.ptr);
+    helper.job = HELP_NONE;
+    pthread_cond_broadcast(&helper.cv);
+    if (job == HELP_EXIT) break;
+  }
+  pthread_mutex_unlock(&helper.mu);
+  return NULL;
+}
+
+/* Run one job on the helper thread and wait for it (no overlap, no race). */
+static void *helper_call(int job, void *ptr, size_t size) {
+  if (!helper.running) {
+    if (job == HELP_EXIT) return NULL;
+    if (pthread_create(&helper.thread, NULL, helper_main, NULL))
+      model_fail("harness", "pthread_create failed");
+    helper.running = 1;
+  }
+  pthread_mutex_lock(&helper.mu);
+  helper.job = job;
+  helper.ptr = ptr;
+  helper.size = size;
+  pthread_cond_broadcast(&helper.cv);
+  while (helper.job != HELP_NONE) pthread_cond_wait(&helper.cv, &helper.mu);
+  void *ret = helper.ptr;
+  pthread_mutex_unlock(&helper.mu);
+  if (job == HELP_EXIT) {
+    pthread_join(helper.thread, NULL);
+    helper.running = 0;
+  }
+  return ret;
+}
+
+/* ---- placing and releasing blocks ------------------------------------------------ */
+/* Free the block in `slot` (if any) with plain free, after checking it. */
+static void release(unsigned slot) {
+  if (!M.slot[slot].p) return;
+  model_check_contents(&M, slot, "before free");
+  H(free)(M.slot[slot].p);
+  model_remove(&M, slot);
+}
+
+/* Check a freshly returned block; false when it is an allowed NULL. */
+static int check_new(void *p, size_t req, size_t want_align, const char *what) {
+  if (!p) {
+    if (req == 0) return 0; /* malloc(0) may return NULL */
+    model_fail("null", "%s(%zu) returned NULL with %zu bytes live", what, req, M.live_bytes);
+  }
+  model_check_align(p, want_align, what);
+  /* Before the pattern is written: a short block would let the harness itself
+   * overwrite a neighbour, and the failure would surface far from its cause. */
+  size_t u = H(malloc_usable_size)(p);
+  if (u < req) model_fail("usable", "%s(%zu) returned %p with usable size %zu", what, req, p, u);
+  model_check_overlap(&M, p, req ? req : 1, -1, what);
+  return 1;
+}
+
+/* Check a freshly returned block and record it in the (empty) slot. */
+static void place(unsigned slot, void *p, size_t req, enum block_kind kind, size_t align,
+                  size_t want_align, const char *what) {
+  if (check_new(p, req, want_align, what)) model_insert(&M, slot, p, req, kind, align);
+}
+
+/* realloc or reallocarray of the block in `slot` to nmemb * size bytes. */
+static void resize(unsigned slot, size_t nmemb, size_t size, int array) {
+  struct block old = M.slot[slot];
+  size_t req = nmemb * size;
+  if (req == 0) nmemb = size = req = 1; /* realloc(p, 0): see the top of the file */
+  if (!fits_budget(old.p ? old.req : 0, req)) return;
+  const char *what = array ? "reallocarray" : "realloc";
+  if (old.p) model_check_contents(&M, slot, "before realloc");
+  void *q = array ? H(reallocarray)(old.p, nmemb, size) : H(realloc)(old.p, req);
+  if (!q) model_fail("null", "%s(%p, %zu) returned NULL", what, (void *)old.p, req);
+  if (old.p) model_remove(&M, slot); /* the old block is gone: q may overlap it */
+  check_new(q, req, MIN_ALIGN, what);
+  if (old.p) {
+    size_t keep = old.req < req ? old.req : req;
+    size_t bad = pattern_find_bad(q, keep, old.key);
+    if (bad != keep)
+      model_fail("realloc", "%s(%p, %zu -> %zu) = %p lost byte %zu of the %zu to keep", what,
+                 (void *)old.p, old.req, req, q, bad, keep);
+  }
+  model_insert(&M, slot, q, req, KIND_MALLOC, 0);
+}
+
+/* ---- impossible requests (OP_HUGE) ---------------------------------------------- */
+static const size_t huge_sizes[] = {
+    SIZE_MAX,          SIZE_MAX - 1,       SIZE_MAX - 15,   SIZE_MAX - 16,
+    SIZE_MAX - 4095,   SIZE_MAX - 4096,    SIZE_MAX - 65535, SIZE_MAX - (1u << 21),
+    SIZE_MAX / 2 + 1,  SIZE_MAX / 2,       (size_t)1 << 62, (size_t)1 << 56,
+    (size_t)1 << 48,   SIZE_MAX / 2 - 4095,
+};
+#define N_HUGE (sizeof huge_sizes / sizeof huge_sizes[0])
+
+/* Call first, then read errno: argument evaluation order is unspecified. */
+#define EXPECT_ENOMEM(call, what, n)                                                   \
+  do {                                                                                 \
+    void *r_ = (call);                                                                 \
+    expect_enomem(r_, errno, what, n);                                                 \
+  } while (0)
+
+static void expect_enomem(const void *p, int err, const char *what, size_t n) {
+  if (p) model_fail("huge", "%s(%zu) returned %p, expected NULL", what, n, p);
+  if (err != ENOMEM) model_fail("huge", "%s(%zu) set errno %d, expected ENOMEM", what, n, err);
+}
+
+static void op_huge(const unsigned char *a) {
+  size_t n = huge_sizes[(a[0] & 0x0f) % N_HUGE];
+  size_t k = (size_t)1 << (a[0] & 0x0f);    /* element count for the array forms, */
+  size_t ksz = n / k + (k > 1);             /* so k * ksz > n, or it overflows */
+  size_t align = (size_t)16 << (a[0] & 7);  /* 16 .. 2048 */
+  unsigned slot = dec_slot(a[1]);
+  void *out = (void *)&out;                 /* a sentinel that is not NULL */
+  int ret;
+  errno = 0;
+  switch ((a[0] >> 4) % 9) {
+  case 0: EXPECT_ENOMEM(H(malloc)(n), "malloc", n); break;
+  case 1: EXPECT_ENOMEM(H(calloc)(k, ksz), "calloc(k, huge/k + 1)", n); break;
+  case 2:
+    EXPECT_ENOMEM(H(realloc)(M.slot[slot].p, n), "realloc", n);
+    model_check_contents(&M, slot, "after a failed realloc");
+    break;
+  case 3:
+    EXPECT_ENOMEM(H(reallocarray)(M.slot[slot].p, k, ksz), "reallocarray(p, k, huge/k + 1)", n);
+    model_check_contents(&M, slot, "after a failed reallocarray");
+    break;
+  case 4:
+    ret = H(posix_memalign)(&out, align, n);
+    if (ret != ENOMEM)
+      model_fail("huge", "posix_memalign(%zu, %zu) returned %d, expected ENOMEM", align, n, ret);
+    if (out != (void *)&out && out != NULL)
+      model_fail("huge", "failed posix_memalign(%zu, %zu) stored %p", align, n, out);
+    break;
+  case 5: EXPECT_ENOMEM(H(aligned_alloc)(align, n), "aligned_alloc", n); break;
+  case 6: EXPECT_ENOMEM(H(memalign)(align, n), "memalign", n); break;
+  case 7: EXPECT_ENOMEM(H(valloc)(n), "valloc", n); break;
+  default: EXPECT_ENOMEM(H(pvalloc)(n), "pvalloc", n); break;
+  }
+}
+
+/* ---- posix_memalign, including the EINVAL cases --------------------------------- */
+static void op_posix_memalign(unsigned slot, unsigned char ab, size_t n) {
+  unsigned lg = (ab & 0x1f) % 21;
+  void *out = (void *)&out;
+  if (ab & 0x80) { /* invalid: below sizeof(void *) or not a power of two */
+    size_t bad = lg < 3 ? (size_t)1 << lg : (size_t)3 << (lg - 2);
+    int ret = H(posix_memalign)(&out, bad, n);
+    if (ret != EINVAL) {
+      if (ret == 0 && out != (void *)&out) H(free)(out);
+      model_fail("posix_memalign", "alignment %zu returned %d, expected EINVAL", bad, ret);
+    }
+    if (out != (void *)&out && out != NULL)
+      model_fail("posix_memalign", "alignment %zu failed but stored %p", bad, out);
+    return;
+  }
+  size_t align = (size_t)1 << (lg < 3 ? 3 : lg);
+  if (!fits_budget(0, n)) return;
+  release(slot);
+  int ret = H(posix_memalign)(&out, align, n);
+  if (ret) model_fail("posix_memalign", "(%zu, %zu) returned %d", align, n, ret);
+  if (out == (void *)&out) model_fail("posix_memalign", "(%zu, %zu) returned 0 but stored "
+                                      "nothing", align, n);
+  place(slot, out, n, KIND_MEMALIGN, 0, align, "posix_memalign");
+}
+
+/* ---- the usable size ------------------------------------------------------------- */
+static void op_usable(unsigned slot) {
+  struct block *b = &M.slot[slot];
+  if (!b->p) {
+    size_t u = H(malloc_usable_size)(NULL);
+    if (u) model_fail("usable", "malloc_usable_size(NULL) = %zu, expected 0", u);
+    return;
+  }
+  size_t u = H(malloc_usable_size)(b->p);
+  if (u < b->req) model_fail("usable", "usable size of %p is %zu < requested %zu",
+                             (void *)b->p, u, b->req);
+  if (u < b->filled) model_fail("usable", "usable size of %p shrank from %zu to %zu",
+                                (void *)b->p, b->filled, u);
+  if (u == b->filled) return;
+  /* All u bytes are the program's: they must not meet any other block. */
+  model_check_overlap(&M, b->p, u, (int)slot, "malloc_usable_size");
+  pattern_fill(b->p, b->filled, u, b->key);
+  b->filled = u;
+}
+
+static void free_all(const char *when) {
+  for (unsigned s = 0; s < FUZZ_SLOTS; s++) release(s);
+  model_check_validate(H(alloc_validate)(), 0, when);
+}
+
+/* ---- one operation ------------------------------------------------------------------ */
+static void run_op(enum fuzz_op op, const unsigned char *a) {
+  unsigned slot = dec_slot(a[0]);
+  struct block *b = &M.slot[slot];
+  size_t n = dec_size(a + 1), nmemb, size, align;
+  void *p;
+  switch (op) {
+  case OP_MALLOC:
+    if (!fits_budget(0, n)) break;
+    release(slot);
+    place(slot, H(malloc)(n), n, KIND_MALLOC, 0, MIN_ALIGN, "malloc");
+    break;
+  case OP_CALLOC:
+    dec_array(a[1], dec_size(a + 2), &nmemb, &size);
+    if (!fits_budget(0, nmemb * size)) break;
+    release(slot);
+    p = H(calloc)(nmemb, size);
+    if (!check_new(p, nmemb * size, MIN_ALIGN, "calloc")) break;
+    model_check_zero(p, nmemb * size);
+    model_insert(&M, slot, p, nmemb * size, KIND_MALLOC, 0);
+    break;
+  case OP_REALLOC: resize(slot, 1, n, 0); break;
+  case OP_REALLOCARRAY:
+    dec_array(a[1], dec_size(a + 2), &nmemb, &size);
+    resize(slot, nmemb, size, 1);
+    break;
+  case OP_FREE:
+    if (b->p) release(slot);
+    else H(free)(NULL);
+    break;
+  case OP_POSIX_MEMALIGN: op_posix_memalign(slot, a[1], dec_size(a + 2)); break;
+  case OP_ALIGNED_ALLOC:
+  case OP_MEMALIGN:
+    align = dec_align(a[1]);
+    n = dec_size(a + 2);
+    if (!fits_budget(0, n)) break;
+    release(slot);
+    if (op == OP_ALIGNED_ALLOC)
+      place(slot, H(aligned_alloc)(align, n), n, KIND_ALIGNED, align, align, "aligned_alloc");
+    else
+      place(slot, H(memalign)(align, n), n, KIND_MEMALIGN, 0, align, "memalign");
+    break;
+  case OP_VALLOC:
+    if (!fits_budget(0, n)) break;
+    release(slot);
+    place(slot, H(valloc)(n), n, KIND_MEMALIGN, 0, page_size, "valloc");
+    break;
+  case OP_PVALLOC: /* pvalloc(n) gives whole pages: round n up (0 -> one page) */
+    size = n ? (n + page_size - 1) / page_size * page_size : page_size;
+    if (!fits_budget(0, size)) break;
+    release(slot);
+    place(slot, H(pvalloc)(n), size, KIND_MEMALIGN, 0, page_size, "pvalloc");
+    break;
+  case OP_FREE_SIZED:
+    if (!b->p) H(free_sized)(NULL, 0);
+    else if (b->kind != KIND_MALLOC) release(slot);
+    else {
+      model_check_contents(&M, slot, "before free_sized");
+      H(free_sized)(b->p, b->req);
+      model_remove(&M, slot);
+    }
+    break;
+  case OP_FREE_ALIGNED_SIZED:
+    if (!b->p || b->kind != KIND_ALIGNED) release(slot);
+    else {
+      model_check_contents(&M, slot, "before free_aligned_sized");
+      H(free_aligned_sized)(b->p, b->align, b->req);
+      model_remove(&M, slot);
+    }
+    break;
+  case OP_USABLE: op_usable(slot); break;
+  case OP_TRIM:
+    H(malloc_trim)((size_t)a[0] | (size_t)a[1] << 8);
+    model_check_all(&M, "after malloc_trim");
+    break;
+  case OP_VALIDATE: model_check_validate(H(alloc_validate)(), M.live, "VALIDATE op"); break;
+  case OP_CHECK_ALL: model_check_all(&M, "CHECK_ALL op"); break;
+  case OP_HUGE: op_huge(a); break;
+  case OP_REMOTE_MALLOC:
+    if (!fits_budget(0, n)) break;
+    release(slot);
+    place(slot, helper_call(HELP_MALLOC, NULL, n), n, KIND_MALLOC, 0, MIN_ALIGN,
+          "malloc (helper thread)");
+    break;
+  case OP_REMOTE_FREE:
+    if (!b->p) break;
+    model_check_contents(&M, slot, "before free on the helper thread");
+    helper_call(HELP_FREE, b->p, 0);
+    model_remove(&M, slot);
+    break;
+  case OP_THREAD_CYCLE: helper_call(HELP_EXIT, NULL, 0); break;
+  case OP_FREE_ALL: free_all("FREE_ALL op"); break;
+  case OP_COUNT: break;
+  }
+}
+
+size_t fuzz_run_input(const unsigned char *buf, size_t len) {
+  if (!page_size) page_size = (size_t)sysconf(_SC_PAGESIZE);
+  model_reset(&M);
+  fuzz_ctx.heap = fuzz_heap_name;
+  fuzz_ctx.input = buf;
+  fuzz_ctx.input_len = len;
+  fuzz_ctx.op_index = 0;
+  fuzz_ctx.op = "start";
+  model_check_validate(H(alloc_validate)(), 0, "start of input");
+
+  size_t i = 0, ops = 0;
+  while (i < len && ops < FUZZ_MAX_OPS) {
+    unsigned char code = buf[i++];
+    if (code >= FUZZ_MISUSE_FIRST) continue; /* reserved: misuse modes (ops.h) */
+    enum fuzz_op op = (enum fuzz_op)(code % OP_COUNT);
+    unsigned char a[4] = {0, 0, 0, 0}; /* operands past the end read as zero */
+    for (unsigned k = 0; k < op_nargs[op]; k++) a[k] = i < len ? buf[i++] : 0;
+    fuzz_ctx.op_index = ops++;
+    fuzz_ctx.op = op_names[op];
+    run_op(op, a);
+    if (ops % VALIDATE_EVERY == 0)
+      model_check_validate(H(alloc_validate)(), M.live, "periodic check");
+  }
+  fuzz_ctx.op = "end of input";
+  model_check_all(&M, "end of input");
+  model_check_validate(H(alloc_validate)(), M.live, "end of input");
+  free_all("end of input, all freed");
+  return ops;
+}

@@ -1,0 +1,29 @@
+/*
+ * harness.h - what the driver (driver.c) and the seed writer (seeds.c) see of
+ * the harness.  harness.c is the only file bound to a heap.
+ */
+#ifndef FUZZ_HARNESS_H
+#define FUZZ_HARNESS_H
+
+#include <stddef.h>
+
+/* Longest input that is run in full; the rest of a longer input is ignored. */
+#define FUZZ_MAX_OPS 8192
+/* Allocations that would take the model's live bytes past this are skipped,
+ * so that no input can make the harness run out of memory. */
+#define FUZZ_MAX_LIVE_BYTES ((size_t)96 << 20)
+
+/* Run one input against the heap; returns the number of operations run.
+ * A violated check does not return: it prints one line and aborts.  On return
+ * every block has been freed and the heap has validated as empty. */
+size_t fuzz_run_input(const unsigned char *buf, size_t len);
+
+/* The heap this binary drives, e.g. "alloc_unsafe". */
+extern const char fuzz_heap_name[];
+
+/* seeds.c: write the seed corpus (one file per scenario) and the AFL
+ * dictionary.  Both return 0 on success, print the reason and return -1 if not. */
+int fuzz_write_seeds(const char *dir);
+int fuzz_write_dict(const char *path);
+
+#endif
