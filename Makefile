@@ -111,9 +111,9 @@ export BUILD LIBDIR HEAPS CC CXX QUICK
 export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon -pthread
 
 # Each harness folder adds its build targets (<dir>-build) and run scripts.
--include verify/verify.mk
--include bench/bench.mk
--include fuzz/fuzz.mk
+include verify/verify.mk
+include bench/bench.mk
+include fuzz/fuzz.mk
 
 test: deps all unit-build verify-build bench-build fuzz-build
 	@bash verify/run_tests.sh all

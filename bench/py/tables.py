@@ -1,0 +1,122 @@
+"""The two tables (allocators, workloads) and the run modes.
+
+Everything the runner and the report know about allocators and workloads is
+read from bench/allocators.tsv, $HEAPS and bench/workloads.tsv here; nothing
+else keeps a copy.
+"""
+import os
+from dataclasses import dataclass, field
+
+BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Size of a run.  scale multiplies every workload's work (1 = full).
+MODES = {
+    "smoke": dict(reps=1, scale=0.02, micro_min_time=0.002, icount_n=2000, timeout=60,
+                  micro_filter="^(malloc_free/(64|4096)|cross_thread/64)/real_time/threads:(1|2)$"),
+    "quick": dict(reps=3, scale=0.25, micro_min_time=0.01, icount_n=20000, timeout=120,
+                  micro_filter=None),
+    "full": dict(reps=5, scale=1.0, micro_min_time=0.04, icount_n=100000, timeout=300,
+                 micro_filter=None),
+}
+
+
+class TableError(Exception):
+    pass
+
+
+@dataclass
+class Allocator:
+    name: str
+    library: str          # "" = no preload (system allocator)
+    env: dict = field(default_factory=dict)
+    note: str = ""
+    heap: str = ""        # our heap this row runs ("" for baselines)
+    base: str = ""        # for a variant: the plain heap's allocator name
+
+    @property
+    def provider(self):
+        """File name that must provide malloc when this allocator is active."""
+        return os.path.basename(self.library) if self.library else "libc.so.6"
+
+
+@dataclass
+class Workload:
+    name: str
+    kind: str
+    smoke: bool
+    command: str
+    what: str
+
+
+def _rows(path, ncols):
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) != ncols:
+                raise TableError(f"{path}:{lineno}: expected {ncols} tab-separated columns, got {len(cols)}")
+            yield lineno, [c.strip() for c in cols]
+
+
+def _env(text, where):
+    env = {}
+    if text == "-":
+        return env
+    for pair in text.split():
+        k, sep, v = pair.partition("=")
+        if not sep or not k:
+            raise TableError(f"{where}: bad environment entry '{pair}' (want NAME=value)")
+        env[k] = v
+    return env
+
+
+def load_allocators(heaps, libdir, path=None):
+    """Baselines from the table, then each heap in $HEAPS, then heap variants."""
+    path = path or os.path.join(BENCH, "allocators.tsv")
+    heaps = heaps.split()
+    base, variants = [], []
+    for lineno, (name, lib, env, note) in _rows(path, 4):
+        where = f"{path}:{lineno}"
+        if lib.startswith("@"):
+            heap = lib[1:]
+            if heap not in heaps:
+                continue
+            variants.append(Allocator(name, heap_library(libdir, heap), _env(env, where), note, heap, heap))
+        else:
+            base.append(Allocator(name, "" if lib == "-" else lib, _env(env, where), note))
+    ours = [Allocator(h, heap_library(libdir, h), {}, f"alloc_{h} (this project)", h) for h in heaps]
+    allocs = base + ours + variants
+    names = [a.name for a in allocs]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise TableError(f"{path}: duplicate allocator names: {', '.join(sorted(dup))}")
+    return allocs
+
+
+def heap_library(libdir, heap):
+    return os.path.abspath(os.path.join(libdir, f"liballoc_{heap}.so"))
+
+
+KINDS = ("micro", "icount", "macro", "real")
+
+
+def load_workloads(path=None):
+    path = path or os.path.join(BENCH, "workloads.tsv")
+    out = []
+    for lineno, (name, kind, smoke, cmd, what) in _rows(path, 5):
+        if kind not in KINDS:
+            raise TableError(f"{path}:{lineno}: unknown kind '{kind}' (use {', '.join(KINDS)})")
+        if smoke not in ("y", "-"):
+            raise TableError(f"{path}:{lineno}: smoke column must be 'y' or '-'")
+        out.append(Workload(name, kind, smoke == "y", cmd, what))
+    names = [w.name for w in out]
+    if len(set(names)) != len(names):
+        raise TableError(f"{path}: duplicate workload names")
+    return out
+
+
+def expand(cmd, build_bench, scale):
+    """Fill the placeholders of a workload command; returns argv."""
+    return cmd.format(bin=build_bench, src=BENCH, scale=f"{scale:g}").split()

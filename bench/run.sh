@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/run.sh - run the benchmarks and write reports/ (see bench/README.md).
+#
+#   bash bench/run.sh            full run (~30 min on 2 cores)
+#   QUICK=1 bash bench/run.sh    quick run (~5 min), for CI and a first look
+#   bash bench/run.sh --smoke    one short run of a few workloads of every
+#                                kind under every allocator (make test)
+# Extra options go to bench/py/runner.py: --reps N, --only a,b,
+# --allocators a,b, --out=DIR (default reports/, smoke: reports/smoke/),
+# --report-only.
+#
+# Normally started by `make bench` / `make test`, which export BUILD, LIBDIR,
+# HEAPS and QUICK; run by hand it takes them from the top Makefile's defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=full
+[ "${QUICK:-0}" = 1 ] && mode=quick
+out=""
+args=()
+for a in "$@"; do
+  case "$a" in
+    --smoke) mode=smoke ;;
+    --quick) mode=quick ;;
+    --out=*) out=${a#--out=} ;;
+    *) args+=("$a") ;;
+  esac
+done
+# The smoke run (make test) writes beside the real report, not over it.
+[ -n "$out" ] || { [ "$mode" = smoke ] && out=reports/smoke || out=reports; }
+
+: "${BUILD:=build}"
+: "${LIBDIR:=$BUILD/lib}"
+export BUILD LIBDIR          # HEAPS: from make, else the runner reads the Makefile
+
+for tool in gnuplot valgrind redis-server sqlite3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found: run \`make deps\`" >&2; exit 1; }
+done
+
+exec /usr/bin/python3 -B bench/py/runner.py --mode "$mode" --out "$out" "${args[@]}"
