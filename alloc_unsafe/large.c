@@ -35,14 +35,19 @@ static void cache_unlink(segment_t *h) {
   g_cache_bytes -= h->map.size;
 }
 
-/* A cached mapping of at least `total` bytes wasting at most a quarter. */
+/* The smallest cached mapping of at least `total` bytes and at most twice
+ * that: its pages are already faulted in, which is most of what a fresh
+ * mapping of a large block costs. */
 static segment_t *cache_take(size_t total) {
   large_lock();
-  segment_t *h = g_cache;
-  while (h && (h->map.size < total || h->map.size - total > total / 4)) h = h->next;
-  if (h) cache_unlink(h);
+  segment_t *best = NULL;
+  for (segment_t *h = g_cache; h; h = h->next)
+    if (h->map.size >= total && h->map.size / 2 <= total &&
+        (!best || h->map.size < best->map.size))
+      best = h;
+  if (best) cache_unlink(best);
   large_unlock();
-  return h;
+  return best;
 }
 
 void *large_alloc(size_t n, size_t align, bool zero) {
