@@ -42,7 +42,8 @@ static void one_malloc_free(struct micro_ctx *x) {
   free(p);
 }
 
-static void batch_fifo(struct micro_ctx *x) {
+/* Allocate the batch; both orders of freeing start from it. */
+static size_t batch_fill(struct micro_ctx *x) {
   size_t n = x->c->n, sz = x->c->size;
   for (size_t i = 0; i < n; i++) {
     char *p = malloc(sz);
@@ -50,17 +51,16 @@ static void batch_fifo(struct micro_ctx *x) {
     x->batch[i] = p;
   }
   micro_escape(x->batch);
+  return n;
+}
+
+static void batch_fifo(struct micro_ctx *x) {
+  size_t n = batch_fill(x);
   for (size_t i = 0; i < n; i++) free(x->batch[i]);
 }
 
 static void batch_lifo(struct micro_ctx *x) {
-  size_t n = x->c->n, sz = x->c->size;
-  for (size_t i = 0; i < n; i++) {
-    char *p = malloc(sz);
-    p[0] = (char)i;
-    x->batch[i] = p;
-  }
-  micro_escape(x->batch);
+  size_t n = batch_fill(x);
   for (size_t i = n; i-- > 0;) free(x->batch[i]);
 }
 
