@@ -80,6 +80,7 @@ uint32_t central_take(unsigned cls, uint32_t n, void **list) {
         head = base + (size_t)j * sc->size;
       }
       s->carved += k;
+      DEBUG_ASSERT(s->carved <= sc->nblocks);
       got += k;
     }
     s->used += got - before;
@@ -99,6 +100,7 @@ void central_give(unsigned cls, void *list) {
   for (void *b = list, *next; b; b = next, n++) {
     next = blk_next(b);
     span_t *s = span_of(b);
+    DEBUG_ASSERT(s->cls == cls && s->used > 0);
     blk_set_next(b, s->free);
     s->free = b;
     s->used--;

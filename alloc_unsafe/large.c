@@ -25,8 +25,6 @@ static uint64_t g_allocs, g_frees, g_live_bytes;
 void large_lock(void) { pthread_mutex_lock(&g_large_mu); }
 void large_unlock(void) { pthread_mutex_unlock(&g_large_mu); }
 
-static segment_t *header_of(const void *p) { return seg_of(p); }
-
 static void cache_unlink(segment_t *h) {
   if (h->prev) h->prev->next = h->next;
   else g_cache = h->next;
@@ -78,7 +76,7 @@ void *large_alloc(size_t n, size_t align, bool zero) {
 }
 
 void large_free(void *p) {
-  segment_t *h = header_of(p);
+  segment_t *h = seg_of(p);
   size_t usable = h->large_usable;
   __atomic_add_fetch(&g_frees, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&g_live_bytes, usable, __ATOMIC_RELAXED);
@@ -106,7 +104,7 @@ void large_free(void *p) {
 }
 
 void *large_realloc(void *p, size_t n) {
-  segment_t *h = header_of(p);
+  segment_t *h = seg_of(p);
   if (h->large_off != OS_PAGE) return NULL; /* over-aligned: the caller moves it */
   size_t total = ALIGN_UP(OS_PAGE + n, OS_PAGE), old_usable = h->large_usable;
   if (total == h->map.size) return p;
@@ -121,7 +119,7 @@ void *large_realloc(void *p, size_t n) {
   return (char *)h + OS_PAGE;
 }
 
-size_t large_usable(const void *p) { return header_of(p)->large_usable; }
+size_t large_usable(const void *p) { return seg_of(p)->large_usable; }
 
 /* Unmap cached mappings unused for `age` ms. */
 static int cache_release(uint64_t now, uint64_t age) {

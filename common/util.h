@@ -11,7 +11,6 @@
 #define NOINLINE    __attribute__((noinline))
 #define COLD        __attribute__((cold, noinline))
 #define ALWAYS_INLINE inline __attribute__((always_inline))
-#define UNUSED      __attribute__((unused))
 /* Symbols every heap exports; everything else is hidden (-fvisibility=hidden). */
 #define EXPORT      __attribute__((visibility("default")))
 
