@@ -10,18 +10,18 @@
 #include "internal.h"
 
 /* Before initialisation, for sizes above SMALL_MAX, for aligned requests,
- * and on a cache miss. */
+ * and when the current span's free list is empty. */
 void *malloc_slow(size_t n, size_t align) {
   if (unlikely(!heap_ready()) && !heap_init()) return bootstrap_alloc(n, align);
   if (n > SMALL_MAX || align > PAGE_SIZE) return large_alloc(n, align, false);
   unsigned c = class_of(MAX(n, align));
   while (size_classes[c].size % align) c++; /* a class whose blocks are aligned */
-  return tcache_alloc_slow(c);
+  return theap_malloc_slow(c);
 }
 
 void free_slow(void *p, unsigned cls) {
   if (cls == CLS_LARGE) large_free(p);
-  else tcache_free_slow(p, cls);
+  else theap_free_slow(p, cls);
 }
 
 void heap_free_sized(void *p, size_t n) { heap_free(p); }

@@ -1,11 +1,12 @@
 /* heap_fast.h - alloc_unsafe's hot pair, inlined into malloc() and free().
  *
- * malloc pops the calling thread's bin for the size class, free pushes onto
- * the bin of the block's class.  No checks: a pointer is trusted to be one
- * this heap handed out.  Expected cost of a hit (x86-64, gcc -O2, counted
- * with callgrind, see the README): about 15 instructions each including the
- * malloc()/free() wrappers; a miss calls the cold slow path once per `batch`
- * operations.
+ * malloc pops the free list of the calling thread's current span for the
+ * size class; free pushes onto the local free list of the block's span when
+ * the calling thread owns that span.  No checks: a pointer is trusted to be
+ * one this heap handed out.  Neither path takes a lock or an atomic
+ * read-modify-write.  A miss calls the cold slow path: for malloc once per
+ * free list drained, for free on a span of another thread (one CAS), a span
+ * on its owner's full list, or a span left with no block out.
  */
 #ifndef UNSAFE_HEAP_FAST_H
 #define UNSAFE_HEAP_FAST_H
@@ -18,12 +19,14 @@ void free_slow(void *p, unsigned cls);
 
 static ALWAYS_INLINE void *heap_malloc(size_t n) {
   if (likely(n <= SMALL_MAX)) {
-    tbin_t *b = &tls_tc->bins[class_of(n)];
-    void *p = b->head;
+    unsigned c = class_of(n);
+    theap_t *h = tls_heap;
+    span_t *s = h->cur[c];
+    void *p = s->free;
     if (likely(p != NULL)) {
-      b->head = blk_next_fast(p);
-      b->count--;
-      b->nmalloc++;
+      s->free = blk_next_fast(p);
+      s->used++;
+      h->nmalloc[c]++;
       return p;
     }
   }
@@ -31,14 +34,16 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
 }
 
 static ALWAYS_INLINE void heap_free(void *p) {
-  unsigned c = page_of(p)->cls;
+  span_t *pg = page_of(p);
+  unsigned c = pg->cls;
   if (likely(c < NCLASSES)) {
-    tbin_t *b = &tls_tc->bins[c];
-    if (likely(b->count < b->max)) {
-      blk_set_next_fast(p, b->head);
-      b->head = p;
-      b->count++;
-      b->nfree++;
+    span_t *s = pg - pg->back;
+    theap_t *h = tls_heap;
+    if (likely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == (uintptr_t)h)) {
+      blk_set_next_fast(p, s->local_free);
+      s->local_free = p;
+      h->nfree[c]++;
+      if (unlikely(--s->used == 0) && s != h->cur[c]) theap_span_empty(h, s);
       return;
     }
   }

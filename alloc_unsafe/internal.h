@@ -1,14 +1,13 @@
 /* internal.h - how alloc_unsafe's files call each other.
  *
- *   alloc.c    the heap.h operations; fast paths on the thread cache
- *   tcache.c   thread caches: creation, refill/flush glue, thread exit,
- *              process initialisation, fork
- *   central.c  per-class lists of spans with free blocks (one lock a class)
+ *   alloc.c    the heap.h operations and the slow paths of heap_fast.h
+ *   theap.c    thread heaps: spans owned per thread, frees from other
+ *              threads, thread exit, process initialisation, fork
  *   segment.c  segments and spans (one lock), decay back to the OS
  *   large.c    blocks with their own mapping, and their cache
  *   inspect.c  statistics, validate, trim
  *
- * Lock order: registry -> central[0..NCLASSES) -> segments -> large.
+ * Lock order: registry -> shared heap -> segments -> large.
  */
 #ifndef UNSAFE_INTERNAL_H
 #define UNSAFE_INTERNAL_H
@@ -20,58 +19,68 @@
 #include "size_class.h"
 #include "stats.h"
 
-/* ---- thread cache ------------------------------------------------------- */
-typedef struct tbin {
-  void *head;         /* in-band list of cached blocks */
-  uint32_t count, max;
-  uint64_t nmalloc, nfree; /* statistics: blocks handed out / taken back */
-} tbin_t;
+/* ---- thread heaps ------------------------------------------------------- */
+enum { THEAP_LIVE, THEAP_RETIRED, THEAP_SHARED, THEAP_NONE };
 
-typedef struct tcache {
-  tbin_t bins[NCLASSES];
-  struct tcache *next, *prev; /* registry of live caches */
-} tcache_t;
+typedef struct span_list {
+  span_t *head, *tail;
+} span_list_t;
 
-/* The calling thread's cache.  Before a thread's first allocation it points
- * at tcache_empty (every bin empty, max 0), so the fast paths fall through to
- * the slow paths, which set it up; after thread exit, at tcache_none. */
-extern __thread tcache_t *tls_tc;
-extern tcache_t tcache_empty, tcache_none;
+typedef struct theap {
+  span_t *cur[NCLASSES];        /* span malloc pops from: avail head or &span_none */
+  span_list_t avail[NCLASSES];  /* owned spans that had free blocks when last seen */
+  span_list_t full[NCLASSES];   /* owned spans found without one (OWNER_FULL set) */
+  uint64_t nmalloc[NCLASSES], nfree[NCLASSES]; /* statistics */
+  int state;                  /* THEAP_* */
+  uint64_t collected_ms;      /* last collection by its owner */
+  struct theap *next, *prev;  /* registry: live or retired */
+} theap_t;
 
-/* Misses of the fast paths in alloc.c (the heap is initialised). */
-void *tcache_alloc_slow(unsigned cls);
-void tcache_free_slow(void *p, unsigned cls);
-void tcache_flush_own(void);
-/* Sum every live cache's counters into s (registry lock held inside). */
-void tcache_stats(alloc_stats_t *s);
-/* Blocks in all caches; the calling thread's bins are checked block by block. */
-size_t tcache_validate(void);
+/* The calling thread's heap.  Before its first allocation a thread points at
+ * theap_empty, whose every cur[] is span_none (no free block) and which owns
+ * no span, so both fast paths fall through to the slow paths, which set the
+ * heap up; after thread exit, with caches off and under valgrind it points at
+ * theap_none, which sends every operation to one shared heap under a lock. */
+extern __thread theap_t *tls_heap;
+extern theap_t theap_empty, theap_none;
+extern span_t span_none;
+
+/* Misses of the fast paths (the heap is initialised). */
+void *theap_malloc_slow(unsigned cls);
+void theap_free_slow(void *p, unsigned cls);
+/* The fast free path emptied one of the caller's spans. */
+void theap_span_empty(theap_t *h, span_t *s);
+/* Collect frees by other threads and give empty spans back, in the heaps no
+ * thread is using (retired ones, the shared one; all: wait for their locks
+ * and give back even each class's last span), and in the caller's own. */
+void theaps_collect_idle(bool all);
+void theaps_collect(bool all);
+/* Sum every heap's counters into s (registry lock held inside). */
+void theaps_stats(alloc_stats_t *s);
+/* Blocks out of s not on its xfree list; walks s's lists when the caller may
+ * (its own span, or a retired or shared heap's under validate's locks).
+ * Fatal on a broken invariant. */
+size_t theap_span_validate(span_t *s);
+/* Checks the lists of the heaps validate may walk; returns their spans. */
+size_t theaps_validate(void);
+void theaps_lock(void);
+void theaps_unlock(void);
 bool heap_ready(void);
 /* Initialise the process once; false for a re-entrant call from inside it. */
 bool heap_init(void);
 
-/* ---- central ------------------------------------------------------------ */
-/* Move up to n blocks of class cls onto *list; returns how many (0: OOM). */
-uint32_t central_take(unsigned cls, uint32_t n, void **list);
-/* Give back a NULL-terminated list of blocks of class cls. */
-void central_give(unsigned cls, void *list);
-void central_lock_all(void);
-void central_unlock_all(void);
-void central_init(void);
-/* Counters of uncached operations and of exited threads' caches. */
-void central_count(unsigned cls, uint64_t nmalloc, uint64_t nfree);
-/* Blocks counted out of spans, and retired thread counters, per class. */
-void central_stats(alloc_stats_t *s);
-size_t central_validate(void);
-
 /* ---- segments ----------------------------------------------------------- */
-span_t *span_new(unsigned cls);    /* NULL when the OS refuses */
+/* A span of class cls owned by h, nothing carved; NULL when the OS refuses. */
+span_t *span_new(unsigned cls, theap_t *h);
 void span_release(span_t *s);      /* all blocks back: pages to the segment */
 void segments_lock(void);
 void segments_unlock(void);
-size_t segments_validate(void);    /* spans seen */
+size_t segments_validate(void);    /* live blocks in spans */
 int segments_trim(void);
-void decay_maybe(void);            /* give back memory unused for decay_ms */
+/* Once per decay period (any thread): collect idle heaps, give back memory
+ * unused for decay_ms. */
+void decay_maybe(uint64_t now);
+uint64_t decay_period_ms(void);
 uint64_t now_ms(void);
 
 /* ---- large -------------------------------------------------------------- */
@@ -86,7 +95,8 @@ size_t large_validate(void);
 int large_trim(void);
 void large_decay(uint64_t now);
 
-/* ---- statistics the central lists keep for the peak ---------------------- */
+/* ---- bytes in spans and large blocks in use, and their peak ------------- */
 void out_bytes_add(ptrdiff_t delta);
+void out_bytes_stats(alloc_stats_t *s);
 
 #endif

@@ -11,7 +11,7 @@
  * size class; its blocks sit back to back, with no per-block header.
  *
  *   seg (SEG_SIZE-aligned)
- *   | page 0: segment_t {pages[0..64], masks, links} | page 1 .. | page 63 |
+ *   | page 0: segment_t {masks, links, pages[0..64]} | page 1 .. | page 63 |
  *             pages[i].cls  = class of the span page i belongs to
  *             pages[i].back = i - first page of that span
  *                             ^ span (first page): blocks of stride cls_size
@@ -25,22 +25,33 @@
  *
  *   base | segment_t (tag CLS_LARGE at pages[off >> PAGE_SHIFT]) | pad | block ... |
  *
+ * OWNERSHIP: every span in use is owned by one thread heap (theap.c), whose
+ * address is in span->owner.  Only the owner pops span->free, pushes
+ * span->local_free and changes span->used; any other thread that frees a
+ * block of the span pushes it onto span->xfree with a CAS, and the owner
+ * takes that list whole (an exchange) when it runs out of blocks.  While the
+ * span sits on its owner's full list, OWNER_FULL is or-ed into span->owner,
+ * so the owner's own free of such a block misses the fast path's compare and
+ * the slow path moves the span back to the available list.
+ *
  * Glossary: stride = class size = usable size of a small block; carved =
- * blocks of a span ever handed out (bump); used = blocks out of the span
- * (in thread caches or live).
+ * blocks of a span ever handed to a free list (bump); used = blocks out of
+ * the span (live, or freed by another thread and still on xfree).
  *
  * Invariants:
  *   seg_of(p) = (p - 1) & ~(SEG_SIZE - 1)      for every p we return
  *   page_of(p) = seg_of(p)->pages + ((p - seg_of(p)) >> PAGE_SHIFT)
  *   span_of(p) = page_of(p) - page_of(p)->back
- *   for a span s of class c: s->used + length(s->free) == s->carved
- *                            s->carved <= blocks_per_span(c)
+ *   for a span s of class c: s->used + len(s->free) + len(s->local_free)
+ *                              == s->carved <= blocks_per_span(c)
+ *                            len(s->xfree) <= s->used
  *   a block p of span s: (p - span_base(s)) % stride(c) == 0
- *   a span is on its class's partial list  <=>  it has a free or uncarved block
+ *   s->list == SPAN_FULL  <=>  s->owner has OWNER_FULL set
  */
 #ifndef UNSAFE_LAYOUT_H
 #define UNSAFE_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "os.h"
@@ -56,20 +67,24 @@
 #define CLS_FREE 0xfe  /* page belongs to no span */
 #define CLS_LARGE 0xff /* the block has its own mapping */
 
+enum { SPAN_UNLISTED, SPAN_AVAIL, SPAN_FULL }; /* span->list */
+#define OWNER_FULL ((uintptr_t)1)
+
 typedef struct span {
   uint8_t cls;          /* size class, CLS_FREE or CLS_LARGE (every page) */
   uint8_t back;         /* pages back to the first page of the span */
   uint8_t npages;       /* first page only: span length */
-  uint8_t on_list;      /* first page only: on the class's partial list */
-  uint32_t used;        /* blocks out of the span */
-  uint32_t carved;      /* blocks ever carved (bump) */
-  uint32_t pad_;
-  void *free;           /* in-band free list of the span */
-  struct span *next, *prev; /* the class's partial list */
-} span_t;
+  uint8_t list;         /* first page only: which owner list holds it */
+  uint16_t used;        /* owner: blocks out of the span */
+  uint16_t carved;      /* owner: blocks ever carved (bump) */
+  uintptr_t owner;      /* the owning theap_t, | OWNER_FULL; 0: no span */
+  void *free;           /* owner: blocks malloc pops */
+  void *local_free;     /* owner: blocks the owner freed */
+  void *xfree;          /* any thread (atomic): blocks others freed */
+  struct span *next, *prev; /* the owner's list for the class */
+} __attribute__((aligned(64))) span_t; /* one cache line: no false sharing */
 
 typedef struct segment {
-  span_t pages[SEG_PAGES + 1]; /* +1: see LARGE above */
   uint64_t used_mask;          /* bit i: page i is in a span (bit 0: header) */
   uint64_t dirty_mask;         /* bit i: free page that may be resident */
   uint64_t freed_at_ms;        /* last time a span was given back */
@@ -77,9 +92,14 @@ typedef struct segment {
   os_mapping_t map;            /* what to unmap */
   size_t large_off;            /* LARGE: block = (char *)seg + large_off */
   size_t large_usable;         /* LARGE: usable bytes of the block */
+  span_t pages[SEG_PAGES + 1]; /* +1: see LARGE above */
 } segment_t;
 
-_Static_assert(sizeof(segment_t) <= OS_PAGE, "segment header fits in one OS page");
+/* A large block's header touches only the fields before pages[1] (its tag
+ * sits at pages[off >> PAGE_SHIFT], which is below off), so it fits in the
+ * OS page in front of the block even though segment_t is longer. */
+_Static_assert(offsetof(segment_t, pages[1]) <= OS_PAGE, "large header fits in one OS page");
+_Static_assert(sizeof(segment_t) <= PAGE_SIZE, "segment header fits in page 0");
 
 static ALWAYS_INLINE segment_t *seg_of(const void *p) {
   return (segment_t *)(((uintptr_t)p - 1) & ~(SEG_SIZE - 1));
@@ -111,7 +131,7 @@ static ALWAYS_INLINE void blk_set_next(void *b, void *n) {
   vg_close(b, sizeof(void *));
 }
 /* The same for the fast paths alone: they never run under valgrind, because
- * there every thread works without a cache (tcache.c), so these need no
+ * there every thread uses the shared heap through the slow paths (theap.c), so these need no
  * hooks and the fast paths no stack frame. */
 static ALWAYS_INLINE void *blk_next_fast(void *b) { return *(void **)b; }
 static ALWAYS_INLINE void blk_set_next_fast(void *b, void *n) { *(void **)b = n; }

@@ -1,7 +1,7 @@
 /* segment.c - segments, spans, and giving memory back to the OS.
  *
  * Policy (documented in the README): a span whose blocks are all free goes
- * back to its segment at once (except the last partial span of a class);
+ * back to its segment at once (except its owner's last span of a class);
  * its pages stay resident ("dirty") until no span of that segment has been
  * given back for ALLOC_DECAY_MS, then they are madvised away.  A segment
  * with no spans for that long is unmapped, except the last one.  With
@@ -18,6 +18,24 @@ static pthread_mutex_t g_seg_mu = PTHREAD_MUTEX_INITIALIZER;
 static segment_t *g_segs; /* every small segment */
 static size_t g_nsegs;
 static uint64_t g_last_decay_ms;
+static size_t g_span_bytes;            /* bytes in spans in use */
+static size_t g_out_bytes, g_out_peak; /* ... and in large blocks */
+
+void out_bytes_add(ptrdiff_t delta) {
+  size_t now = __atomic_add_fetch(&g_out_bytes, (size_t)delta, __ATOMIC_RELAXED);
+  size_t peak = __atomic_load_n(&g_out_peak, __ATOMIC_RELAXED);
+  while (now > peak && !__atomic_compare_exchange_n(&g_out_peak, &peak, now, true,
+                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+}
+
+/* bytes_cached: span bytes not in live blocks (call after bytes_live holds
+ * the small blocks alone). */
+void out_bytes_stats(alloc_stats_t *s) {
+  size_t spans = __atomic_load_n(&g_span_bytes, __ATOMIC_RELAXED);
+  s->bytes_cached = spans > s->bytes_live ? spans - s->bytes_live : 0;
+  s->bytes_peak = __atomic_load_n(&g_out_peak, __ATOMIC_RELAXED);
+}
 
 void segments_lock(void) { pthread_mutex_lock(&g_seg_mu); }
 void segments_unlock(void) { pthread_mutex_unlock(&g_seg_mu); }
@@ -62,7 +80,7 @@ static void segment_free(segment_t *seg) {
   os_unmap(seg->map);
 }
 
-span_t *span_new(unsigned cls) {
+span_t *span_new(unsigned cls, theap_t *h) {
   unsigned np = size_classes[cls].npages, first = 0;
   segments_lock();
   segment_t *seg;
@@ -89,11 +107,14 @@ span_t *span_new(unsigned cls) {
   }
   span_t *s = &seg->pages[first];
   s->npages = (uint8_t)np;
-  s->on_list = 0;
+  s->list = SPAN_UNLISTED;
   s->used = s->carved = 0;
-  s->free = NULL;
+  s->owner = (uintptr_t)h;
+  s->free = s->local_free = s->xfree = NULL;
   s->next = s->prev = NULL;
+  g_span_bytes += np * PAGE_SIZE;
   segments_unlock();
+  out_bytes_add((ptrdiff_t)(np * PAGE_SIZE));
   vg_close(span_base(s), np * PAGE_SIZE); /* no block is valid until handed out */
   return s;
 }
@@ -113,7 +134,11 @@ void span_release(span_t *s) {
   segment_t *seg = (segment_t *)ALIGN_DOWN((uintptr_t)s, SEG_SIZE);
   unsigned first = (unsigned)(s - seg->pages), np = s->npages;
   uint64_t bits = run_bits(first, np);
+  DEBUG_ASSERT(s->used == 0 && !s->xfree);
+  out_bytes_add(-(ptrdiff_t)(np * PAGE_SIZE));
   segments_lock();
+  g_span_bytes -= np * PAGE_SIZE;
+  s->owner = 0;
   for (unsigned k = 0; k < np; k++) {
     seg->pages[first + k].cls = CLS_FREE;
     seg->pages[first + k].back = 0;
@@ -146,10 +171,12 @@ static int release_older_than(uint64_t now, uint64_t age) {
   return released;
 }
 
-void decay_maybe(void) {
-  uint64_t now = now_ms(), period = (uint64_t)alloc_opt.decay_ms / 4 + 1;
-  if (now - __atomic_load_n(&g_last_decay_ms, __ATOMIC_RELAXED) < period) return;
+uint64_t decay_period_ms(void) { return (uint64_t)alloc_opt.decay_ms / 4 + 1; }
+
+void decay_maybe(uint64_t now) {
+  if (now - __atomic_load_n(&g_last_decay_ms, __ATOMIC_RELAXED) < decay_period_ms()) return;
   __atomic_store_n(&g_last_decay_ms, now, __ATOMIC_RELAXED);
+  theaps_collect_idle(false);
   segments_lock();
   release_older_than(now, (uint64_t)alloc_opt.decay_ms);
   segments_unlock();
@@ -164,10 +191,10 @@ int segments_trim(void) {
 }
 
 /* Check every segment and span against layout.h's invariants; returns the
- * number of blocks out of spans.  Caller holds every central lock and the
- * segment lock. */
+ * number of live blocks in spans (theap_span_validate).  Caller holds
+ * theaps_lock and the segment lock. */
 size_t segments_validate(void) {
-  size_t out = 0;
+  size_t live = 0;
   for (segment_t *seg = g_segs; seg; seg = seg->next) {
     if (!(seg->used_mask & 1) || seg->map.base != seg) alloc_fatal("validate: segment header", seg);
     for (unsigned i = 1; i < SEG_PAGES;) {
@@ -184,22 +211,9 @@ size_t segments_validate(void) {
         if (seg->pages[i + k].cls != cls || seg->pages[i + k].back != k ||
             !(seg->used_mask >> (i + k) & 1))
           alloc_fatal("validate: span page", &seg->pages[i + k]);
-      const size_class_t *sc = &size_classes[cls];
-      char *base = span_base(s);
-      uint32_t nfree = 0;
-      for (void *b = s->free; b; b = blk_next(b)) {
-        size_t off = (size_t)((char *)b - base);
-        if ((char *)b < base || off >= (size_t)s->carved * sc->size || off % sc->size)
-          alloc_fatal("validate: free-list link outside its span", b);
-        if (++nfree > s->carved) alloc_fatal("validate: free-list cycle", s);
-      }
-      if (s->carved > sc->nblocks || s->used + nfree != s->carved)
-        alloc_fatal("validate: span block counts", s);
-      if (s->on_list != (nfree > 0 || s->carved < sc->nblocks))
-        alloc_fatal("validate: span partial-list state", s);
-      out += s->used;
+      live += theap_span_validate(s);
       i += np;
     }
   }
-  return out;
+  return live;
 }

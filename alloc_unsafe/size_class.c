@@ -1,4 +1,5 @@
 /* size_class.c - generate the size-class table (see size_class.h). */
+#include "fatal.h"
 #include "layout.h"
 #include "size_class.h"
 
@@ -32,8 +33,10 @@ void size_classes_init(void) {
     sc->size = size;
     sc->npages = span_pages(size);
     sc->nblocks = (uint32_t)(sc->npages * PAGE_SIZE / size);
-    sc->tcache_max = (uint32_t)MAX(2, MIN(128, (256u << 10) / size));
-    sc->batch = MAX(1, sc->tcache_max / 2);
+    if (sc->nblocks > UINT16_MAX) alloc_fatal("size classes: span_t counts blocks in 16 bits", NULL);
+    /* Carve 16 KiB worth at a time (at least 4 blocks): fresh pages are
+     * touched as they are needed, not a whole span at once. */
+    sc->carve = MIN(sc->nblocks, MAX(4, (16u << 10) / size));
   }
   for (size_t i = 0; i < ARRAY_LEN(class_lut); i++) {
     unsigned c = 0;

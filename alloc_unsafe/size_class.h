@@ -27,8 +27,7 @@ typedef struct size_class {
   uint32_t size;       /* stride and usable size */
   uint32_t npages;     /* pages per span */
   uint32_t nblocks;    /* blocks per span */
-  uint32_t tcache_max; /* blocks a thread may cache */
-  uint32_t batch;      /* blocks moved per refill/flush */
+  uint32_t carve;      /* fresh blocks linked onto a span's free list at once */
 } size_class_t;
 
 extern size_class_t size_classes[NCLASSES];

@@ -1,0 +1,508 @@
+/* theap.c - thread heaps: every thread allocates from spans it owns.
+ *
+ * A thread heap keeps, per size class, the spans it owns on two lists:
+ * avail (had a free block when last looked at; the head is cur[], where
+ * malloc pops) and full (had none; OWNER_FULL is set in their owner word).
+ *
+ *   malloc  pops cur[c]->free (heap_fast.h).  When that list runs dry the
+ *           slow path takes, in turn: the span's local_free, its xfree (one
+ *           exchange), fresh blocks carved from its uncarved tail; failing
+ *           all three the span moves to the full list and the next avail
+ *           span becomes cur.  With avail empty it looks at a few full spans
+ *           for frees by other threads, and only then takes a new span.
+ *   free    by the owner: onto the span's local_free (heap_fast.h); a span
+ *           on the full list moves back to avail (slow path).  By any other
+ *           thread: onto the span's xfree with a CAS.  A block therefore goes
+ *           home to its owner and is never reused by the thread that freed
+ *           it, so two threads never share a span's cache lines (no passive
+ *           false sharing) and no lock is taken on any free.
+ *   empty   a span with no block out goes back to its segment at once,
+ *           except the class's current span (so a malloc/free cycle does not
+ *           take and give spans each time); collection gives that one back
+ *           too once another span is current, or at thread exit and trim.
+ *
+ * Thread exit (a pthread key destructor) collects the heap, gives back its
+ * empty spans and puts it on the retired list, spans and counters and all;
+ * the next new thread takes it over.  Until then the decay pass (below)
+ * collects retired heaps under the registry lock, so memory other threads
+ * free into them still goes back.  Allocations after exit in the same thread
+ * (later destructors) use the shared heap.
+ *
+ * The shared heap, under a mutex, serves every thread when caches are off
+ * (ALLOC_TCACHE=off) and under valgrind, through the slow paths alone, which
+ * tell memcheck about every in-band access (the fast paths do not).
+ *
+ * Collection takes xfree lists, moves full spans that regained blocks back to
+ * avail and gives back empty spans.  Each thread collects its own heap on a
+ * slow path once per decay period; once per period some thread collects the
+ * idle heaps (segment.c's decay pass); malloc_trim collects all it can.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "bootstrap.h"
+#include "heap.h"
+#include "internal.h"
+#include "options.h"
+
+#define CUR_NONE {[0 ... NCLASSES - 1] = &span_none}
+#define FULL_LOOK 8 /* full spans looked at before a new span is taken */
+
+span_t span_none; /* never has a free block; owned by nobody */
+theap_t theap_empty = {.cur = CUR_NONE, .state = THEAP_NONE};
+theap_t theap_none = {.cur = CUR_NONE, .state = THEAP_NONE};
+__thread theap_t *tls_heap = &theap_empty;
+
+static theap_t g_shared = {.cur = CUR_NONE, .state = THEAP_SHARED};
+static pthread_mutex_t g_shared_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static theap_t *g_live, *g_retired;   /* registry */
+static char *g_meta_cur, *g_meta_end; /* bump space for theap_t */
+static pthread_key_t g_key;
+static uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */
+
+/* ---- process initialisation ---------------------------------------------- */
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
+static int g_init_state = INIT_NONE;
+static __thread bool tls_initialising;
+
+bool heap_ready(void) { return __atomic_load_n(&g_init_state, __ATOMIC_ACQUIRE) == INIT_DONE; }
+
+static void theap_thread_exit(void *arg);
+
+/* true when the heap can serve; false when this thread is the one
+ * initialising it (a re-entrant call: the caller uses the bootstrap arena). */
+bool heap_init(void) {
+  int expect = INIT_NONE;
+  if (__atomic_compare_exchange_n(&g_init_state, &expect, INIT_RUNNING, false, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE)) {
+    tls_initialising = true;
+    size_classes_init();
+    alloc_process_init();
+    pthread_key_create(&g_key, theap_thread_exit);
+    tls_initialising = false;
+    __atomic_store_n(&g_init_state, INIT_DONE, __ATOMIC_RELEASE);
+    return true;
+  }
+  if (tls_initialising) return false;
+  while (!heap_ready()) sched_yield();
+  return true;
+}
+
+/* ---- a heap's span lists (owner only) -------------------------------------- */
+static span_list_t *list_of(theap_t *h, const span_t *s) {
+  return s->list == SPAN_FULL ? &h->full[s->cls] : &h->avail[s->cls];
+}
+
+static void list_unlink(theap_t *h, span_t *s) {
+  span_list_t *l = list_of(h, s);
+  if (s->prev) s->prev->next = s->next;
+  else l->head = s->next;
+  if (s->next) s->next->prev = s->prev;
+  else l->tail = s->prev;
+  s->next = s->prev = NULL;
+  s->list = SPAN_UNLISTED;
+  h->cur[s->cls] = h->avail[s->cls].head ? h->avail[s->cls].head : &span_none;
+}
+
+/* Put s on h's list `which` (front or back), keeping OWNER_FULL and cur[] in
+ * step with it. */
+static void span_move(theap_t *h, span_t *s, int which, bool front) {
+  if (s->list != SPAN_UNLISTED) list_unlink(h, s);
+  s->list = (uint8_t)which;
+  span_list_t *l = list_of(h, s);
+  if (front) {
+    s->prev = NULL;
+    s->next = l->head;
+    if (l->head) l->head->prev = s;
+    else l->tail = s;
+    l->head = s;
+  } else {
+    s->next = NULL;
+    s->prev = l->tail;
+    if (l->tail) l->tail->next = s;
+    else l->head = s;
+    l->tail = s;
+  }
+  __atomic_store_n(&s->owner, (uintptr_t)h | (which == SPAN_FULL ? OWNER_FULL : 0),
+                   __ATOMIC_RELAXED);
+  h->cur[s->cls] = h->avail[s->cls].head ? h->avail[s->cls].head : &span_none;
+}
+
+/* ---- a span's blocks (owner only, except span_push_remote) ------------------ */
+/* Take the blocks other threads freed (one exchange) onto s->free. */
+static void span_collect(span_t *s) {
+  if (!__atomic_load_n(&s->xfree, __ATOMIC_RELAXED)) return;
+  void *list = __atomic_exchange_n(&s->xfree, NULL, __ATOMIC_ACQUIRE);
+  uint32_t k = 1;
+  void *tail = list;
+  for (void *n; (n = blk_next(tail)) != NULL; tail = n) k++;
+  blk_set_next(tail, s->free);
+  s->free = list;
+  DEBUG_ASSERT(s->used >= k);
+  s->used = (uint16_t)(s->used - k);
+}
+
+/* Link up to `carve` fresh blocks, in address order, in front of s->free. */
+static void span_carve(span_t *s) {
+  const size_class_t *sc = &size_classes[s->cls];
+  uint32_t k = MIN(sc->carve, sc->nblocks - s->carved);
+  char *base = span_base(s) + (size_t)s->carved * sc->size;
+  void *head = s->free;
+  for (uint32_t j = k; j-- > 0;) {
+    blk_set_next(base + (size_t)j * sc->size, head);
+    head = base + (size_t)j * sc->size;
+  }
+  s->free = head;
+  s->carved = (uint16_t)(s->carved + k);
+}
+
+/* Gather blocks onto s->free; false when s has none left at all. */
+static bool span_refill(span_t *s) {
+  if (!s->free) {
+    s->free = s->local_free;
+    s->local_free = NULL;
+  }
+  span_collect(s);
+  if (s->carved < size_classes[s->cls].nblocks) span_carve(s);
+  return s->free != NULL;
+}
+
+static void span_push_remote(span_t *s, void *p) {
+  void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
+  vg_open(p, sizeof(void *));
+  do *(void **)p = head;
+  while (!__atomic_compare_exchange_n(&s->xfree, &head, p, true, __ATOMIC_RELEASE,
+                                      __ATOMIC_RELAXED));
+  vg_close(p, sizeof(void *));
+}
+
+/* s has no block out: give it back, unless it is the class's current span. */
+static void span_emptied(theap_t *h, span_t *s, bool keep_cur) {
+  if (keep_cur && s == h->cur[s->cls]) return;
+  list_unlink(h, s);
+  span_release(s);
+}
+
+void theap_span_empty(theap_t *h, span_t *s) { span_emptied(h, s, true); }
+
+/* ---- allocation and free within one heap (its owner, or under a lock) ------ */
+/* Look at up to FULL_LOOK full spans, oldest first, for blocks other threads
+ * freed; a span looked at in vain goes to the back. */
+static bool full_look(theap_t *h, unsigned c) {
+  for (int i = 0; i < FULL_LOOK && h->full[c].head; i++) {
+    span_t *s = h->full[c].head;
+    if (__atomic_load_n(&s->xfree, __ATOMIC_RELAXED)) {
+      span_collect(s);
+      span_move(h, s, SPAN_AVAIL, false);
+      return true;
+    }
+    if (s == h->full[c].tail) break;
+    span_move(h, s, SPAN_FULL, false);
+  }
+  return false;
+}
+
+static void *heap_alloc(theap_t *h, unsigned c) {
+  for (;;) {
+    span_t *s = h->cur[c];
+    if (s != &span_none) {
+      if (span_refill(s)) {
+        void *p = s->free;
+        s->free = blk_next(p);
+        s->used++;
+        h->nmalloc[c]++;
+        return p;
+      }
+      span_move(h, s, SPAN_FULL, false);
+    } else if (!full_look(h, c)) {
+      if (!(s = span_new(c, h))) return NULL;
+      span_move(h, s, SPAN_AVAIL, true);
+    }
+  }
+}
+
+static void heap_free_local(theap_t *h, span_t *s, void *p) {
+  blk_set_next(p, s->local_free);
+  s->local_free = p;
+  h->nfree[s->cls]++;
+  if (s->list == SPAN_FULL) span_move(h, s, SPAN_AVAIL, false);
+  if (--s->used == 0) span_emptied(h, s, true);
+}
+
+/* Collect every span of h; give back empty ones (all: even the last). */
+static void heap_collect(theap_t *h, bool all) {
+  for (unsigned c = 0; c < NCLASSES; c++) {
+    for (span_t *s = h->full[c].head, *next; s; s = next) {
+      next = s->next;
+      if (__atomic_load_n(&s->xfree, __ATOMIC_RELAXED)) {
+        span_collect(s);
+        span_move(h, s, SPAN_AVAIL, false);
+      }
+    }
+    for (span_t *s = h->avail[c].head, *next; s; s = next) {
+      next = s->next;
+      span_collect(s);
+      if (s->used == 0) span_emptied(h, s, !all);
+    }
+  }
+}
+
+/* ---- heap lifecycle -------------------------------------------------------- */
+static void registry_unlink(theap_t **list, theap_t *h) {
+  if (h->prev) h->prev->next = h->next;
+  else *list = h->next;
+  if (h->next) h->next->prev = h->prev;
+}
+static void registry_push(theap_t **list, theap_t *h) {
+  h->prev = NULL;
+  h->next = *list;
+  if (*list) (*list)->prev = h;
+  *list = h;
+}
+
+/* A heap for the calling thread: a retired one (with its spans) if any. */
+static theap_t *theap_create(void) {
+  pthread_mutex_lock(&g_reg_mu);
+  theap_t *h = g_retired;
+  if (h) {
+    registry_unlink(&g_retired, h);
+  } else {
+    if ((size_t)(g_meta_end - g_meta_cur) < sizeof(theap_t)) {
+      os_mapping_t m = os_map(ALIGN_UP(sizeof(theap_t) * 16, OS_PAGE));
+      if (!m.base) {
+        pthread_mutex_unlock(&g_reg_mu);
+        return NULL;
+      }
+      g_meta_cur = m.base;
+      g_meta_end = g_meta_cur + m.size;
+    }
+    h = (theap_t *)g_meta_cur;
+    g_meta_cur += ALIGN_UP(sizeof(theap_t), 64);
+    memset(h, 0, sizeof *h);
+    for (unsigned c = 0; c < NCLASSES; c++) h->cur[c] = &span_none;
+  }
+  h->state = THEAP_LIVE;
+  registry_push(&g_live, h);
+  pthread_mutex_unlock(&g_reg_mu);
+  /* Published before pthread_setspecific, which may allocate. */
+  tls_heap = h;
+  pthread_setspecific(g_key, h);
+  return h;
+}
+
+/* The calling thread's heap, created on first use; theap_none when caches
+ * are off, after thread exit, when no memory is left for one, and under
+ * valgrind (so the fast paths, which have no memcheck hooks, never run). */
+static theap_t *theap_get(void) {
+  theap_t *h = tls_heap;
+  if (h != &theap_empty) return h;
+  if (!alloc_opt.tcache || vg_on || !(h = theap_create())) h = tls_heap = &theap_none;
+  return h;
+}
+
+static void theap_thread_exit(void *arg) {
+  theap_t *h = arg;
+  tls_heap = &theap_none;
+  heap_collect(h, true);
+  pthread_mutex_lock(&g_reg_mu);
+  registry_unlink(&g_live, h);
+  h->state = THEAP_RETIRED;
+  registry_push(&g_retired, h);
+  pthread_mutex_unlock(&g_reg_mu);
+}
+
+/* ---- slow paths of alloc.c ------------------------------------------------ */
+/* Once per decay period each thread collects its own heap. */
+static void maintain(theap_t *h) {
+  uint64_t now = now_ms();
+  if (h->state == THEAP_LIVE && now - h->collected_ms >= decay_period_ms()) {
+    h->collected_ms = now;
+    heap_collect(h, false);
+  }
+  decay_maybe(now);
+}
+
+void *theap_malloc_slow(unsigned cls) {
+  theap_t *h = theap_get();
+  void *p;
+  if (h == &theap_none) {
+    pthread_mutex_lock(&g_shared_mu);
+    p = heap_alloc(&g_shared, cls);
+    pthread_mutex_unlock(&g_shared_mu);
+  } else {
+    p = heap_alloc(h, cls);
+  }
+  maintain(h);
+  return p;
+}
+
+void theap_free_slow(void *p, unsigned cls) {
+  span_t *s = span_of(p);
+  theap_t *h = tls_heap;
+  theap_t *owner = (theap_t *)(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) & ~OWNER_FULL);
+  if (owner == h) { /* ours, on the full list */
+    heap_free_local(h, s, p);
+    return;
+  }
+  if (owner == &g_shared && h == &theap_none) {
+    pthread_mutex_lock(&g_shared_mu);
+    heap_free_local(&g_shared, s, p);
+    pthread_mutex_unlock(&g_shared_mu);
+  } else {
+    span_push_remote(s, p);
+    if (h->state == THEAP_LIVE) h->nfree[cls]++;
+    else __atomic_add_fetch(&g_nfree_heapless[cls], 1, __ATOMIC_RELAXED);
+  }
+  maintain(h);
+}
+
+/* ---- collection, statistics, validation ------------------------------------ */
+void theaps_collect(bool all) {
+  theap_t *h = tls_heap;
+  if (h->state == THEAP_LIVE) heap_collect(h, all);
+  theaps_collect_idle(all);
+}
+
+void theaps_collect_idle(bool all) {
+  if (all) pthread_mutex_lock(&g_reg_mu);
+  if (all || pthread_mutex_trylock(&g_reg_mu) == 0) {
+    for (theap_t *r = g_retired; r; r = r->next) heap_collect(r, true);
+    pthread_mutex_unlock(&g_reg_mu);
+  }
+  if (all) pthread_mutex_lock(&g_shared_mu);
+  if (all || pthread_mutex_trylock(&g_shared_mu) == 0) {
+    heap_collect(&g_shared, all);
+    pthread_mutex_unlock(&g_shared_mu);
+  }
+}
+
+static void heap_add_counts(alloc_stats_t *s, const theap_t *h) {
+  for (unsigned c = 0; c < NCLASSES; c++) {
+    s->cls[c].allocs += h->nmalloc[c];
+    s->cls[c].frees += h->nfree[c];
+  }
+}
+
+void theaps_stats(alloc_stats_t *s) {
+  s->nclasses = NCLASSES;
+  for (unsigned c = 0; c < NCLASSES; c++) {
+    s->cls[c].size = size_classes[c].size;
+    s->cls[c].frees += __atomic_load_n(&g_nfree_heapless[c], __ATOMIC_RELAXED);
+  }
+  pthread_mutex_lock(&g_reg_mu);
+  for (theap_t *h = g_live; h; h = h->next, s->threads++) heap_add_counts(s, h);
+  for (theap_t *h = g_retired; h; h = h->next) heap_add_counts(s, h);
+  pthread_mutex_unlock(&g_reg_mu);
+  pthread_mutex_lock(&g_shared_mu);
+  heap_add_counts(s, &g_shared);
+  pthread_mutex_unlock(&g_shared_mu);
+}
+
+void theaps_lock(void) {
+  pthread_mutex_lock(&g_reg_mu);
+  pthread_mutex_lock(&g_shared_mu);
+}
+void theaps_unlock(void) {
+  pthread_mutex_unlock(&g_shared_mu);
+  pthread_mutex_unlock(&g_reg_mu);
+}
+
+/* May validate walk h's spans?  Its own heap, and heaps no thread is using
+ * (validate holds the registry and shared locks). */
+static bool walkable(const theap_t *h) {
+  return h == tls_heap || h->state == THEAP_RETIRED || h->state == THEAP_SHARED;
+}
+
+/* Length of one of s's block lists, each link checked to be a carved block.
+ * strict: a bad link is fatal; otherwise the walk just stops there (a list
+ * another thread may be changing: it stays inside the span and ends). */
+static uint32_t list_len(const span_t *s, void *b, bool strict) {
+  const size_class_t *sc = &size_classes[s->cls];
+  char *base = span_base((span_t *)s);
+  uint32_t n = 0;
+  for (; b; b = blk_next(b)) {
+    size_t off = (size_t)((char *)b - base);
+    bool bad = (char *)b < base || off >= (size_t)s->carved * sc->size || off % sc->size;
+    if (bad || n >= s->carved) {
+      if (!strict) break;
+      alloc_fatal(bad ? "validate: free-list link outside its span" : "validate: free-list cycle", b);
+    }
+    n++;
+  }
+  return n;
+}
+
+/* Live blocks of s.  The lists of a span whose owner is another live thread
+ * are not walked (it may be changing them): its count is s->used less what
+ * a tolerant walk of xfree finds, exact while that thread is idle. */
+size_t theap_span_validate(span_t *s) {
+  uintptr_t ow = __atomic_load_n(&s->owner, __ATOMIC_RELAXED);
+  const theap_t *h = (const theap_t *)(ow & ~OWNER_FULL);
+  if (!h || h->state == THEAP_NONE || !(ow & OWNER_FULL) != (s->list != SPAN_FULL) ||
+      s->list == SPAN_UNLISTED)
+    alloc_fatal("validate: span owner", s);
+  if (s->carved > size_classes[s->cls].nblocks) alloc_fatal("validate: span carved count", s);
+  bool mine = walkable(h);
+  uint32_t used = s->used, nx = list_len(s, __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE), mine);
+  if (!mine) return used > nx ? used - nx : 0;
+  uint32_t nfree = list_len(s, s->free, true) + list_len(s, s->local_free, true);
+  if (used + nfree != s->carved || nx > used) alloc_fatal("validate: span block counts", s);
+  return used - nx;
+}
+
+static size_t heap_validate_lists(const theap_t *h) {
+  size_t n = 0;
+  for (unsigned c = 0; c < NCLASSES; c++) {
+    for (int which = SPAN_AVAIL; which <= SPAN_FULL; which++) {
+      const span_list_t *l = which == SPAN_FULL ? &h->full[c] : &h->avail[c];
+      const span_t *prev = NULL;
+      for (const span_t *s = l->head; s; prev = s, s = s->next, n++)
+        if (s->cls != c || s->list != which || s->prev != prev || s->back != 0 ||
+            (s->owner & ~OWNER_FULL) != (uintptr_t)h)
+          alloc_fatal("validate: heap span list", s);
+      if (l->tail != prev) alloc_fatal("validate: heap span list tail", l);
+    }
+    if (h->cur[c] != (h->avail[c].head ? h->avail[c].head : &span_none))
+      alloc_fatal("validate: heap current span", h);
+  }
+  return n;
+}
+
+/* Caller holds theaps_lock. */
+size_t theaps_validate(void) {
+  if (span_none.free || span_none.owner) alloc_fatal("validate: span_none was written", &span_none);
+  size_t n = heap_validate_lists(&g_shared);
+  if (tls_heap->state == THEAP_LIVE) n += heap_validate_lists(tls_heap);
+  for (const theap_t *h = g_retired; h; h = h->next) n += heap_validate_lists(h);
+  return n;
+}
+
+/* ---- fork ------------------------------------------------------------------ */
+void heap_fork_prepare(void) {
+  theaps_lock();
+  segments_lock();
+  large_lock();
+}
+void heap_fork_parent(void) {
+  large_unlock();
+  segments_unlock();
+  theaps_unlock();
+}
+/* Only the forking thread lives on in the child: every other thread's heap
+ * is retired, so its spans are collected and its memory reused. */
+void heap_fork_child(void) {
+  for (theap_t *h = g_live, *next; h; h = next) {
+    next = h->next;
+    if (h == tls_heap) continue;
+    registry_unlink(&g_live, h);
+    h->state = THEAP_RETIRED;
+    registry_push(&g_retired, h);
+  }
+  heap_fork_parent();
+}
+
+/* Initialise at load time too, so option warnings and ALLOC_VERBOSE appear
+ * even in a program that never allocates. */
+__attribute__((constructor)) static void heap_init_at_load(void) { heap_init(); }
