@@ -20,7 +20,7 @@
   X(stats_fd, STATS_FD, 2, 0, 1023, "", "file descriptor statistics are written to") \
   X(decay_ms, DECAY_MS, 1000, 0, 3600000, "",                                       \
     "free memory is given back to the OS after this many ms unused")               \
-  X(tcache, TCACHE, 1, 0, 1, "off|on", "per-thread caches (off: every op takes a lock)") \
+  X(tcache, TCACHE, 1, 0, 1, "off|on", "per-thread heaps or caches (off: every op takes a lock)") \
   X(valgrind, VALGRIND, 2, 0, 2, "off|on|auto",                                     \
     "memcheck client requests: auto = on when running under valgrind")
 

@@ -18,14 +18,14 @@
   X(frees, "blocks taken back")                                                  \
   X(live_blocks, "allocs - frees")                                               \
   X(bytes_live, "bytes in live blocks, counted at their size class")             \
-  X(bytes_peak, "peak of bytes held by the program and thread caches")         \
-  X(bytes_cached, "bytes free in thread caches")                                 \
+  X(bytes_peak, "peak of bytes held for blocks (spans or caches, large blocks)") \
+  X(bytes_cached, "bytes held for small blocks but free (in spans or caches)")   \
   X(bytes_mapped, "bytes mapped from the OS now")                                \
   X(bytes_mapped_peak, "peak of bytes_mapped")                                   \
   X(bytes_decommitted, "bytes given back to the OS with madvise (cumulative)")   \
   X(large_allocs, "blocks served by their own mapping")                          \
   X(large_live, "such blocks live now")                                          \
-  X(threads, "thread caches in use")
+  X(threads, "threads with a heap or cache of their own")
 
 #define ALLOC_STATS_MAX_CLASSES 64
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -152,6 +153,54 @@ static void test_cross_thread(void) {
   CHECK(H(alloc_validate)() == base);
 }
 
+/* One figure from the heap's JSON statistics, or -1. */
+static long long stat_value(const char *key) {
+  static char buf[16384];
+  int fd[2];
+  if (pipe(fd)) return -1;
+  H(alloc_stats_print)(fd[1], 1);
+  close(fd[1]);
+  ssize_t n = read(fd[0], buf, sizeof buf - 1);
+  close(fd[0]);
+  buf[n > 0 ? n : 0] = 0;
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  const char *at = strstr(buf, pat);
+  return at ? atoll(at + strlen(pat)) : -1;
+}
+
+/* Blocks the main thread allocates and short-lived threads free, many
+ * rounds: the frees must come back for reuse (to the main thread's heap),
+ * so the mapped bytes stop growing after the first rounds. */
+enum { RN = 20000, RSIZE = 48 };
+static void *rblocks[RN];
+static void *free_all(void *arg) {
+  for (int i = 0; i < RN; i++) {
+    CHECK(intact(rblocks[i], RSIZE, (unsigned)i));
+    H(free)(rblocks[i]);
+  }
+  return arg;
+}
+static void test_remote_frees_reused(void) {
+  long long early = 0;
+  for (int round = 0; round < 30; round++) {
+    for (int i = 0; i < RN; i++) {
+      rblocks[i] = H(malloc)(RSIZE);
+      CHECK(rblocks[i] != NULL);
+      fill(rblocks[i], RSIZE, (unsigned)i);
+    }
+    pthread_t t;
+    pthread_create(&t, NULL, free_all, NULL);
+    pthread_join(t, NULL);
+    if (round == 2) early = stat_value("bytes_mapped");
+  }
+  long long late = stat_value("bytes_mapped");
+  CHECK(early > 0 && late > 0);
+  if (late - early >= (4 << 20))
+    fprintf(stderr, "remote frees: bytes_mapped grew from %lld to %lld over 27 rounds\n", early, late);
+  CHECK(late - early < (4 << 20));
+}
+
 static void test_stats_and_trim(void) {
   int fd[2];
   CHECK(pipe(fd) == 0);
@@ -176,6 +225,7 @@ int main(void) {
   test_aligned();
   test_validate();
   test_cross_thread();
+  test_remote_frees_reused();
   test_stats_and_trim();
   return UNIT_RESULT();
 }
