@@ -18,7 +18,7 @@ void *malloc_slow(size_t n, size_t align);
 void free_slow(void *p, unsigned cls);
 
 static ALWAYS_INLINE void *heap_malloc(size_t n) {
-  if (likely(n <= SMALL_MAX)) {
+  if (likely(n <= LUT_MAX) || n <= SMALL_MAX) { /* one compare for most sizes */
     unsigned c = class_of(n);
     theap_t *h = tls_heap;
     span_t *s = h->cur[c];

@@ -158,14 +158,15 @@ static void span_carve(span_t *s) {
   s->carved = (uint16_t)(s->carved + k);
 }
 
-/* Gather blocks onto s->free; false when s has none left at all. */
+/* Gather blocks onto s->free, freed ones first (they are warm), fresh ones
+ * only when there are none; false when s has none left at all. */
 static bool span_refill(span_t *s) {
   if (!s->free) {
     s->free = s->local_free;
     s->local_free = NULL;
   }
   span_collect(s);
-  if (s->carved < size_classes[s->cls].nblocks) span_carve(s);
+  if (!s->free && s->carved < size_classes[s->cls].nblocks) span_carve(s);
   return s->free != NULL;
 }
 

@@ -11,7 +11,7 @@
  * takes from its own inbox it checks, sometimes reallocs and passes on, and
  * frees.  So most frees are cross-thread.  A worker exits after a bounded
  * number of operations, its last blocks handed on, and the main thread starts
- * a new one in its slot: thread caches are created and handed back all the
+ * a new one in its slot: thread heaps are created and handed back all the
  * time.  Every block is checked against its pattern before it is freed.
  *
  * The bound is time (no assertion on it): at the end all inboxes are drained
