@@ -8,6 +8,9 @@ void heap_stats(alloc_stats_t *s) {
   if (!heap_ready()) return;
   theaps_stats(s);
   for (unsigned c = 0; c < s->nclasses; c++) {
+    /* Heaps are read one after another: a free may be counted whose malloc
+     * was not yet, so a class can show more frees than allocations. */
+    if (s->cls[c].frees > s->cls[c].allocs) s->cls[c].frees = s->cls[c].allocs;
     s->allocs += s->cls[c].allocs;
     s->frees += s->cls[c].frees;
     s->bytes_live += (s->cls[c].allocs - s->cls[c].frees) * s->cls[c].size;
@@ -19,9 +22,9 @@ void heap_stats(alloc_stats_t *s) {
 
 /* Walks every segment and span, the lists of every heap no thread is using
  * and of the caller's own, and the large cache; ends in alloc_fatal on any
- * broken invariant.  Exact when other threads are not allocating meanwhile
- * (their spans' free lists are not walked, so blocks other threads freed to
- * them and they have not collected yet count as live). */
+ * broken invariant.  Spans of other live threads are only counted, not
+ * checked (theap_span_validate); the count is exact when those threads are
+ * not allocating meanwhile. */
 size_t heap_validate(void) {
   if (!heap_ready()) return 0;
   theaps_lock();

@@ -7,7 +7,8 @@
  *   large.c    blocks with their own mapping, and their cache
  *   inspect.c  statistics, validate, trim
  *
- * Lock order: registry -> shared heap -> segments -> large.
+ * Lock order: a thread heap's own mu -> registry -> shared heap -> segments ->
+ * large; another heap's mu is only ever tried (trylock), under the registry.
  */
 #ifndef UNSAFE_INTERNAL_H
 #define UNSAFE_INTERNAL_H
@@ -20,7 +21,11 @@
 #include "stats.h"
 
 /* ---- thread heaps ------------------------------------------------------- */
-enum { THEAP_LIVE, THEAP_RETIRED, THEAP_SHARED, THEAP_NONE };
+/* LIVE: a thread's own; RETIRED: its thread exited, kept for the next one;
+ * SHARED: the locked heap; NONE: theap_empty/theap_none, which own nothing;
+ * ORPHAN: a thread that did not survive fork() owned it, maybe mid-update,
+ * so it is never used or walked again (its spans stay with it). */
+enum { THEAP_LIVE, THEAP_RETIRED, THEAP_SHARED, THEAP_NONE, THEAP_ORPHAN };
 
 typedef struct span_list {
   span_t *head, *tail;
@@ -31,6 +36,10 @@ typedef struct theap {
   span_list_t avail[NCLASSES];  /* owned spans that had free blocks when last seen */
   span_list_t full[NCLASSES];   /* owned spans found without one (OWNER_FULL set) */
   uint64_t nmalloc[NCLASSES], nfree[NCLASSES]; /* statistics */
+  /* Guards the full lists and the spans on them: the owner holds it on its
+   * slow paths (its fast paths never touch a full span); another thread
+   * holds it to give back full spans whose every block came home. */
+  pthread_mutex_t mu;
   int state;                  /* THEAP_* */
   uint64_t collected_ms;      /* last collection by its owner */
   struct theap *next, *prev;  /* registry: live or retired */

@@ -145,8 +145,8 @@ void large_decay(uint64_t now) { cache_release(now, (uint64_t)alloc_opt.decay_ms
 int large_trim(void) { return cache_release(now_ms() + 1, 0); }
 
 void large_stats(alloc_stats_t *s) {
-  uint64_t a = __atomic_load_n(&g_allocs, __ATOMIC_RELAXED);
-  uint64_t f = __atomic_load_n(&g_frees, __ATOMIC_RELAXED);
+  uint64_t f = __atomic_load_n(&g_frees, __ATOMIC_ACQUIRE); /* first: then a >= f */
+  uint64_t a = __atomic_load_n(&g_allocs, __ATOMIC_ACQUIRE);
   s->large_allocs = a;
   s->large_live = a - f;
   s->allocs += a;

@@ -53,11 +53,12 @@ theap_t theap_empty = {.cur = CUR_NONE, .state = THEAP_NONE};
 theap_t theap_none = {.cur = CUR_NONE, .state = THEAP_NONE};
 __thread theap_t *tls_heap = &theap_empty;
 
-static theap_t g_shared = {.cur = CUR_NONE, .state = THEAP_SHARED};
+static theap_t g_shared = {
+    .cur = CUR_NONE, .state = THEAP_SHARED, .mu = PTHREAD_MUTEX_INITIALIZER};
 static pthread_mutex_t g_shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
-static theap_t *g_live, *g_retired;   /* registry */
+static theap_t *g_live, *g_retired, *g_orphans; /* registry */
 static char *g_meta_cur, *g_meta_end; /* bump space for theap_t */
 static pthread_key_t g_key;
 static uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */
@@ -95,6 +96,8 @@ static span_list_t *list_of(theap_t *h, const span_t *s) {
   return s->list == SPAN_FULL ? &h->full[s->cls] : &h->avail[s->cls];
 }
 
+/* cur[] changes with the avail list only: a full-list change by another
+ * thread (heap_reclaim_full) must not write what the owner's fast path reads. */
 static void list_unlink(theap_t *h, span_t *s) {
   span_list_t *l = list_of(h, s);
   if (s->prev) s->prev->next = s->next;
@@ -102,8 +105,9 @@ static void list_unlink(theap_t *h, span_t *s) {
   if (s->next) s->next->prev = s->prev;
   else l->tail = s->prev;
   s->next = s->prev = NULL;
+  if (s->list == SPAN_AVAIL)
+    h->cur[s->cls] = h->avail[s->cls].head ? h->avail[s->cls].head : &span_none;
   s->list = SPAN_UNLISTED;
-  h->cur[s->cls] = h->avail[s->cls].head ? h->avail[s->cls].head : &span_none;
 }
 
 /* Put s on h's list `which` (front or back), keeping OWNER_FULL and cur[] in
@@ -127,7 +131,7 @@ static void span_move(theap_t *h, span_t *s, int which, bool front) {
   }
   __atomic_store_n(&s->owner, (uintptr_t)h | (which == SPAN_FULL ? OWNER_FULL : 0),
                    __ATOMIC_RELAXED);
-  h->cur[s->cls] = h->avail[s->cls].head ? h->avail[s->cls].head : &span_none;
+  if (which == SPAN_AVAIL) h->cur[s->cls] = h->avail[s->cls].head;
 }
 
 /* ---- a span's blocks (owner only, except span_push_remote) ------------------ */
@@ -172,11 +176,9 @@ static bool span_refill(span_t *s) {
 
 static void span_push_remote(span_t *s, void *p) {
   void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
-  vg_open(p, sizeof(void *));
-  do *(void **)p = head;
+  do blk_set_next(p, head); /* memcheck is told before p is published */
   while (!__atomic_compare_exchange_n(&s->xfree, &head, p, true, __ATOMIC_RELEASE,
                                       __ATOMIC_RELAXED));
-  vg_close(p, sizeof(void *));
 }
 
 /* s has no block out: give it back, unless it is the class's current span. */
@@ -205,35 +207,81 @@ static bool full_look(theap_t *h, unsigned c) {
   return false;
 }
 
+/* Take over an avail span of class c from a retired heap, whose free blocks
+ * would otherwise wait for a new thread.  Only the owner word changes hands:
+ * other threads compare it with their own heap, never with these two. */
+static span_t *adopt_retired(theap_t *h, unsigned c) {
+  if (h == &g_shared || !__atomic_load_n(&g_retired, __ATOMIC_RELAXED)) return NULL;
+  if (pthread_mutex_trylock(&g_reg_mu)) return NULL;
+  span_t *s = NULL;
+  for (theap_t *r = g_retired; r && !s; r = r->next)
+    if ((s = r->avail[c].head) != NULL) {
+      list_unlink(r, s);
+      span_move(h, s, SPAN_AVAIL, true); /* under the lock: validate sees it listed */
+    }
+  pthread_mutex_unlock(&g_reg_mu);
+  return s;
+}
+
 static void *heap_alloc(theap_t *h, unsigned c) {
+  void *p = NULL;
+  pthread_mutex_lock(&h->mu);
   for (;;) {
     span_t *s = h->cur[c];
     if (s != &span_none) {
       if (span_refill(s)) {
-        void *p = s->free;
+        p = s->free;
         s->free = blk_next(p);
         s->used++;
         h->nmalloc[c]++;
-        return p;
+        break;
       }
       span_move(h, s, SPAN_FULL, false);
-    } else if (!full_look(h, c)) {
-      if (!(s = span_new(c, h))) return NULL;
+    } else if (!full_look(h, c) && !adopt_retired(h, c)) {
+      if (!(s = span_new(c, h))) break;
       span_move(h, s, SPAN_AVAIL, true);
     }
   }
+  pthread_mutex_unlock(&h->mu);
+  return p;
 }
 
 static void heap_free_local(theap_t *h, span_t *s, void *p) {
+  pthread_mutex_lock(&h->mu);
   blk_set_next(p, s->local_free);
   s->local_free = p;
   h->nfree[s->cls]++;
   if (s->list == SPAN_FULL) span_move(h, s, SPAN_AVAIL, false);
   if (--s->used == 0) span_emptied(h, s, true);
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* Another thread's heap: give back each full span whose every block was
+ * freed by other threads (its xfree list holds all `used` of them).  Such a
+ * span has no block out, so nothing can be pushed onto it meanwhile; the
+ * owner cannot be touching it, since full spans are its own only under mu.
+ * Without this, memory freed into the spans of a thread that has stopped
+ * allocating (blocked, idle) would never come back. */
+static void heap_reclaim_full(theap_t *h) {
+  if (pthread_mutex_trylock(&h->mu)) return;
+  for (unsigned c = 0; c < NCLASSES; c++)
+    for (span_t *s = h->full[c].head, *next; s; s = next) {
+      next = s->next;
+      void *b = __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE);
+      uint32_t k = 0;
+      for (; b && k <= s->used; b = blk_next(b)) k++;
+      if (k != s->used) continue;
+      __atomic_store_n(&s->xfree, NULL, __ATOMIC_RELAXED);
+      s->used = 0;
+      list_unlink(h, s);
+      span_release(s);
+    }
+  pthread_mutex_unlock(&h->mu);
 }
 
 /* Collect every span of h; give back empty ones (all: even the last). */
 static void heap_collect(theap_t *h, bool all) {
+  pthread_mutex_lock(&h->mu);
   for (unsigned c = 0; c < NCLASSES; c++) {
     for (span_t *s = h->full[c].head, *next; s; s = next) {
       next = s->next;
@@ -248,6 +296,7 @@ static void heap_collect(theap_t *h, bool all) {
       if (s->used == 0) span_emptied(h, s, !all);
     }
   }
+  pthread_mutex_unlock(&h->mu);
 }
 
 /* ---- heap lifecycle -------------------------------------------------------- */
@@ -270,7 +319,7 @@ static theap_t *theap_create(void) {
   if (h) {
     registry_unlink(&g_retired, h);
   } else {
-    if ((size_t)(g_meta_end - g_meta_cur) < sizeof(theap_t)) {
+    if ((size_t)(g_meta_end - g_meta_cur) < ALIGN_UP(sizeof(theap_t), 64)) {
       os_mapping_t m = os_map(ALIGN_UP(sizeof(theap_t) * 16, OS_PAGE));
       if (!m.base) {
         pthread_mutex_unlock(&g_reg_mu);
@@ -282,6 +331,7 @@ static theap_t *theap_create(void) {
     h = (theap_t *)g_meta_cur;
     g_meta_cur += ALIGN_UP(sizeof(theap_t), 64);
     memset(h, 0, sizeof *h);
+    pthread_mutex_init(&h->mu, NULL);
     for (unsigned c = 0; c < NCLASSES; c++) h->cur[c] = &span_none;
   }
   h->state = THEAP_LIVE;
@@ -347,7 +397,7 @@ void theap_free_slow(void *p, unsigned cls) {
     heap_free_local(h, s, p);
     return;
   }
-  if (owner == &g_shared && h == &theap_none) {
+  if (owner == &g_shared && h->state != THEAP_LIVE) { /* a thread without a heap */
     pthread_mutex_lock(&g_shared_mu);
     heap_free_local(&g_shared, s, p);
     pthread_mutex_unlock(&g_shared_mu);
@@ -370,6 +420,8 @@ void theaps_collect_idle(bool all) {
   if (all) pthread_mutex_lock(&g_reg_mu);
   if (all || pthread_mutex_trylock(&g_reg_mu) == 0) {
     for (theap_t *r = g_retired; r; r = r->next) heap_collect(r, true);
+    for (theap_t *l = g_live; l; l = l->next)
+      if (l != tls_heap) heap_reclaim_full(l);
     pthread_mutex_unlock(&g_reg_mu);
   }
   if (all) pthread_mutex_lock(&g_shared_mu);
@@ -395,6 +447,7 @@ void theaps_stats(alloc_stats_t *s) {
   pthread_mutex_lock(&g_reg_mu);
   for (theap_t *h = g_live; h; h = h->next, s->threads++) heap_add_counts(s, h);
   for (theap_t *h = g_retired; h; h = h->next) heap_add_counts(s, h);
+  for (theap_t *h = g_orphans; h; h = h->next) heap_add_counts(s, h);
   pthread_mutex_unlock(&g_reg_mu);
   pthread_mutex_lock(&g_shared_mu);
   heap_add_counts(s, &g_shared);
@@ -435,19 +488,22 @@ static uint32_t list_len(const span_t *s, void *b, bool strict) {
   return n;
 }
 
-/* Live blocks of s.  The lists of a span whose owner is another live thread
- * are not walked (it may be changing them): its count is s->used less what
- * a tolerant walk of xfree finds, exact while that thread is idle. */
+/* Live blocks of s.  A span of another live thread (or of an orphan) is not
+ * checked, as its owner may be changing it: its count is s->used less what a
+ * tolerant walk of xfree finds, exact while that thread is idle. */
 size_t theap_span_validate(span_t *s) {
   uintptr_t ow = __atomic_load_n(&s->owner, __ATOMIC_RELAXED);
   const theap_t *h = (const theap_t *)(ow & ~OWNER_FULL);
-  if (!h || h->state == THEAP_NONE || !(ow & OWNER_FULL) != (s->list != SPAN_FULL) ||
-      s->list == SPAN_UNLISTED)
-    alloc_fatal("validate: span owner", s);
-  if (s->carved > size_classes[s->cls].nblocks) alloc_fatal("validate: span carved count", s);
+  if (!h || h->state == THEAP_NONE) alloc_fatal("validate: span owner", s);
   bool mine = walkable(h);
-  uint32_t used = s->used, nx = list_len(s, __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE), mine);
-  if (!mine) return used > nx ? used - nx : 0;
+  if (!mine) { /* list, tag and counts may be half-way through a change */
+    uint32_t used = s->used, nx = list_len(s, __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE), false);
+    return used > nx ? used - nx : 0;
+  }
+  if (!(ow & OWNER_FULL) != (s->list != SPAN_FULL) || s->list == SPAN_UNLISTED)
+    alloc_fatal("validate: span list state", s);
+  if (s->carved > size_classes[s->cls].nblocks) alloc_fatal("validate: span carved count", s);
+  uint32_t used = s->used, nx = list_len(s, __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE), true);
   uint32_t nfree = list_len(s, s->free, true) + list_len(s, s->local_free, true);
   if (used + nfree != s->carved || nx > used) alloc_fatal("validate: span block counts", s);
   return used - nx;
@@ -482,26 +538,36 @@ size_t theaps_validate(void) {
 
 /* ---- fork ------------------------------------------------------------------ */
 void heap_fork_prepare(void) {
-  theaps_lock();
+  pthread_mutex_lock(&g_reg_mu);
+  for (theap_t *h = g_live; h; h = h->next) pthread_mutex_lock(&h->mu);
+  pthread_mutex_lock(&g_shared_mu);
   segments_lock();
   large_lock();
 }
 void heap_fork_parent(void) {
   large_unlock();
   segments_unlock();
-  theaps_unlock();
+  pthread_mutex_unlock(&g_shared_mu);
+  for (theap_t *h = g_live; h; h = h->next) pthread_mutex_unlock(&h->mu);
+  pthread_mutex_unlock(&g_reg_mu);
 }
-/* Only the forking thread lives on in the child: every other thread's heap
- * is retired, so its spans are collected and its memory reused. */
+/* Only the forking thread lives on in the child.  The other threads' heaps
+ * take no lock, so fork may have caught one half-way through a change: they
+ * become orphans, never used again.  Their spans stay out of use in the child
+ * (frees into them are kept on xfree), which costs memory, not safety. */
 void heap_fork_child(void) {
+  large_unlock();
+  segments_unlock();
+  pthread_mutex_unlock(&g_shared_mu);
+  for (theap_t *h = g_live; h; h = h->next) pthread_mutex_unlock(&h->mu);
   for (theap_t *h = g_live, *next; h; h = next) {
     next = h->next;
     if (h == tls_heap) continue;
     registry_unlink(&g_live, h);
-    h->state = THEAP_RETIRED;
-    registry_push(&g_retired, h);
+    h->state = THEAP_ORPHAN;
+    registry_push(&g_orphans, h);
   }
-  heap_fork_parent();
+  pthread_mutex_unlock(&g_reg_mu);
 }
 
 /* Initialise at load time too, so option warnings and ALLOC_VERBOSE appear

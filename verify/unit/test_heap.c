@@ -201,6 +201,59 @@ static void test_remote_frees_reused(void) {
   CHECK(late - early < (4 << 20));
 }
 
+/* A thread allocates 24 MiB and then waits, alive; the main thread frees
+ * it all and trims: the memory must go back to the OS even though the
+ * thread that allocated it never calls the heap again. */
+enum { IN = 24 << 10, ISIZE = 1000 };
+static void *iblocks[IN];
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static int idle_stage;
+static long rss_kib(void) {
+  long pages = 0, res = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f && fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+  if (f) fclose(f);
+  return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+static void *alloc_then_idle(void *arg) {
+  for (int i = 0; i < IN; i++) {
+    iblocks[i] = H(malloc)(ISIZE);
+    CHECK(iblocks[i] != NULL);
+    memset(iblocks[i], 0x5a, ISIZE);
+  }
+  pthread_mutex_lock(&idle_mu);
+  idle_stage = 1;
+  pthread_cond_broadcast(&idle_cv);
+  while (idle_stage != 2) pthread_cond_wait(&idle_cv, &idle_mu);
+  pthread_mutex_unlock(&idle_mu);
+  return arg;
+}
+static void test_idle_thread_memory_returns(void) {
+  pthread_t t;
+  H(malloc_trim)(0);
+  long before = rss_kib();
+  pthread_create(&t, NULL, alloc_then_idle, NULL);
+  pthread_mutex_lock(&idle_mu);
+  while (idle_stage != 1) pthread_cond_wait(&idle_cv, &idle_mu);
+  pthread_mutex_unlock(&idle_mu);
+  long full = rss_kib();
+  for (int i = 0; i < IN; i++) H(free)(iblocks[i]);
+  H(malloc_trim)(0);
+  long after = rss_kib();
+  /* At least half of what the thread's blocks added must be gone. */
+  if (full - before < 12 << 10 || (full - after) * 2 < full - before)
+    fprintf(stderr, "idle thread: RSS %ld KiB before, %ld with 24 MiB live, %ld after free + trim\n",
+            before, full, after);
+  CHECK(full - before >= 12 << 10);
+  CHECK((full - after) * 2 >= full - before);
+  pthread_mutex_lock(&idle_mu);
+  idle_stage = 2;
+  pthread_cond_broadcast(&idle_cv);
+  pthread_mutex_unlock(&idle_mu);
+  pthread_join(t, NULL);
+}
+
 static void test_stats_and_trim(void) {
   int fd[2];
   CHECK(pipe(fd) == 0);
@@ -226,6 +279,7 @@ int main(void) {
   test_validate();
   test_cross_thread();
   test_remote_frees_reused();
+  test_idle_thread_memory_returns();
   test_stats_and_trim();
   return UNIT_RESULT();
 }
