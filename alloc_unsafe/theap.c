@@ -55,7 +55,6 @@ __thread theap_t *tls_heap = &theap_empty;
 
 static theap_t g_shared = {
     .cur = CUR_NONE, .state = THEAP_SHARED, .mu = PTHREAD_MUTEX_INITIALIZER};
-static pthread_mutex_t g_shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static theap_t *g_live, *g_retired, *g_orphans; /* registry */
@@ -279,9 +278,9 @@ static void heap_reclaim_full(theap_t *h) {
   pthread_mutex_unlock(&h->mu);
 }
 
-/* Collect every span of h; give back empty ones (all: even the last). */
-static void heap_collect(theap_t *h, bool all) {
-  pthread_mutex_lock(&h->mu);
+/* Collect every span of h; give back empty ones (all: even the current
+ * ones).  Caller holds h->mu. */
+static void heap_collect_locked(theap_t *h, bool all) {
   for (unsigned c = 0; c < NCLASSES; c++) {
     for (span_t *s = h->full[c].head, *next; s; s = next) {
       next = s->next;
@@ -296,6 +295,11 @@ static void heap_collect(theap_t *h, bool all) {
       if (s->used == 0) span_emptied(h, s, !all);
     }
   }
+}
+
+static void heap_collect(theap_t *h, bool all) {
+  pthread_mutex_lock(&h->mu);
+  heap_collect_locked(h, all);
   pthread_mutex_unlock(&h->mu);
 }
 
@@ -377,14 +381,7 @@ static void maintain(theap_t *h) {
 
 void *theap_malloc_slow(unsigned cls) {
   theap_t *h = theap_get();
-  void *p;
-  if (h == &theap_none) {
-    pthread_mutex_lock(&g_shared_mu);
-    p = heap_alloc(&g_shared, cls);
-    pthread_mutex_unlock(&g_shared_mu);
-  } else {
-    p = heap_alloc(h, cls);
-  }
+  void *p = heap_alloc(h == &theap_none ? &g_shared : h, cls);
   maintain(h);
   return p;
 }
@@ -398,9 +395,7 @@ void theap_free_slow(void *p, unsigned cls) {
     return;
   }
   if (owner == &g_shared && h->state != THEAP_LIVE) { /* a thread without a heap */
-    pthread_mutex_lock(&g_shared_mu);
     heap_free_local(&g_shared, s, p);
-    pthread_mutex_unlock(&g_shared_mu);
   } else {
     span_push_remote(s, p);
     if (h->state == THEAP_LIVE) h->nfree[cls]++;
@@ -424,10 +419,10 @@ void theaps_collect_idle(bool all) {
       if (l != tls_heap) heap_reclaim_full(l);
     pthread_mutex_unlock(&g_reg_mu);
   }
-  if (all) pthread_mutex_lock(&g_shared_mu);
-  if (all || pthread_mutex_trylock(&g_shared_mu) == 0) {
-    heap_collect(&g_shared, all);
-    pthread_mutex_unlock(&g_shared_mu);
+  if (all) pthread_mutex_lock(&g_shared.mu);
+  if (all || pthread_mutex_trylock(&g_shared.mu) == 0) {
+    heap_collect_locked(&g_shared, all);
+    pthread_mutex_unlock(&g_shared.mu);
   }
 }
 
@@ -449,17 +444,17 @@ void theaps_stats(alloc_stats_t *s) {
   for (theap_t *h = g_retired; h; h = h->next) heap_add_counts(s, h);
   for (theap_t *h = g_orphans; h; h = h->next) heap_add_counts(s, h);
   pthread_mutex_unlock(&g_reg_mu);
-  pthread_mutex_lock(&g_shared_mu);
+  pthread_mutex_lock(&g_shared.mu);
   heap_add_counts(s, &g_shared);
-  pthread_mutex_unlock(&g_shared_mu);
+  pthread_mutex_unlock(&g_shared.mu);
 }
 
 void theaps_lock(void) {
   pthread_mutex_lock(&g_reg_mu);
-  pthread_mutex_lock(&g_shared_mu);
+  pthread_mutex_lock(&g_shared.mu);
 }
 void theaps_unlock(void) {
-  pthread_mutex_unlock(&g_shared_mu);
+  pthread_mutex_unlock(&g_shared.mu);
   pthread_mutex_unlock(&g_reg_mu);
 }
 
@@ -540,14 +535,14 @@ size_t theaps_validate(void) {
 void heap_fork_prepare(void) {
   pthread_mutex_lock(&g_reg_mu);
   for (theap_t *h = g_live; h; h = h->next) pthread_mutex_lock(&h->mu);
-  pthread_mutex_lock(&g_shared_mu);
+  pthread_mutex_lock(&g_shared.mu);
   segments_lock();
   large_lock();
 }
 void heap_fork_parent(void) {
   large_unlock();
   segments_unlock();
-  pthread_mutex_unlock(&g_shared_mu);
+  pthread_mutex_unlock(&g_shared.mu);
   for (theap_t *h = g_live; h; h = h->next) pthread_mutex_unlock(&h->mu);
   pthread_mutex_unlock(&g_reg_mu);
 }
@@ -558,7 +553,7 @@ void heap_fork_parent(void) {
 void heap_fork_child(void) {
   large_unlock();
   segments_unlock();
-  pthread_mutex_unlock(&g_shared_mu);
+  pthread_mutex_unlock(&g_shared.mu);
   for (theap_t *h = g_live; h; h = h->next) pthread_mutex_unlock(&h->mu);
   for (theap_t *h = g_live, *next; h; h = next) {
     next = h->next;
