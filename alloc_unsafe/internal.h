@@ -59,9 +59,11 @@ void *theap_malloc_slow(unsigned cls);
 void theap_free_slow(void *p, unsigned cls);
 /* The fast free path emptied one of the caller's spans. */
 void theap_span_empty(theap_t *h, span_t *s);
-/* Collect frees by other threads and give empty spans back, in the heaps no
- * thread is using (retired ones, the shared one; all: wait for their locks
- * and give back even each class's last span), and in the caller's own. */
+/* Collect frees by other threads and give empty spans back in the heaps no
+ * thread is using (retired ones, the shared one), and give back other live
+ * threads' full spans whose blocks all came home; all: wait for the locks
+ * and give back even current spans.  theaps_collect: the caller's own heap
+ * too. */
 void theaps_collect_idle(bool all);
 void theaps_collect(bool all);
 /* Sum every heap's counters into s (registry lock held inside). */

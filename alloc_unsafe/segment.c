@@ -1,7 +1,7 @@
 /* segment.c - segments, spans, and giving memory back to the OS.
  *
  * Policy (documented in the README): a span whose blocks are all free goes
- * back to its segment at once (except its owner's last span of a class);
+ * back to its segment at once (except its owner's current span of a class);
  * its pages stay resident ("dirty") until no span of that segment has been
  * given back for ALLOC_DECAY_MS, then they are madvised away.  A segment
  * with no spans for that long is unmapped, except the last one.  With
