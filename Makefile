@@ -61,21 +61,30 @@ HEAP_LDLIBS := -lpthread
 # ---- the shared layer, compiled once per heap (it binds to the heap at compile time)
 COMMON_SRC := $(wildcard common/*.c)
 
+# A heap folder that keeps another heap's in-band layout names that heap's
+# folder as its engine in alloc_<heap>/heap.mk ("<heap>_ENGINE := unsafe"): the
+# heap is then the engine's sources compiled with its own heap_policy.h (its
+# folder comes first on the include path) plus its own sources.
+-include $(wildcard $(foreach h,$(HEAPS),alloc_$(h)/heap.mk))
+
 # $(1) = heap name.  Objects: build/obj/<heap>/{so,pre}/...
 define HEAP_RULES
-$(1)_SRC := $$(wildcard alloc_$(1)/*.c) $$(COMMON_SRC)
+$(1)_ENGINE ?= $(1)
+$(1)_DIRS := $$(sort alloc_$(1) alloc_$$($(1)_ENGINE))
+$(1)_SRC := $$(sort $$(wildcard $$(addsuffix /*.c,$$($(1)_DIRS)))) $$(COMMON_SRC)
+$(1)_INC := -Ialloc_$(1) $$(if $$(filter-out $(1),$$($(1)_ENGINE)),-Ialloc_$$($(1)_ENGINE))
 $(1)_SO_OBJ  := $$(patsubst %.c,$(BUILD)/obj/$(1)/so/%.o,$$($(1)_SRC))
 $(1)_PRE_OBJ := $$(patsubst %.c,$(BUILD)/obj/$(1)/pre/%.o,$$($(1)_SRC))
 $(1)_CXX_OBJ := $(BUILD)/obj/$(1)/so/common/override_cxx.o
 
-$(BUILD)/obj/$(1)/so/%.o: %.c $$(wildcard common/*.h alloc_$(1)/*.h) Makefile
+$(BUILD)/obj/$(1)/so/%.o: %.c $$(wildcard common/*.h $$(addsuffix /*.h,$$($(1)_DIRS))) Makefile
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
-	$$(Q)$$(CC) $$(HEAP_CFLAGS) -Ialloc_$(1) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX= -c $$< -o $$@
-$(BUILD)/obj/$(1)/pre/%.o: %.c $$(wildcard common/*.h alloc_$(1)/*.h) Makefile
+	$$(Q)$$(CC) $$(HEAP_CFLAGS) $$($(1)_INC) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX= -c $$< -o $$@
+$(BUILD)/obj/$(1)/pre/%.o: %.c $$(wildcard common/*.h $$(addsuffix /*.h,$$($(1)_DIRS))) Makefile
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
-	$$(Q)$$(CC) $$(HEAP_CFLAGS) -Ialloc_$(1) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX=$(1)_ -c $$< -o $$@
+	$$(Q)$$(CC) $$(HEAP_CFLAGS) $$($(1)_INC) -DHEAP_NAME='"alloc_$(1)"' -DALLOC_PREFIX=$(1)_ -c $$< -o $$@
 $$($(1)_CXX_OBJ): common/override_cxx.cc common/alloc_api.h Makefile
 	@mkdir -p $$(@D)
 	@echo "  CXX     $$@"
@@ -149,7 +158,11 @@ $(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h $(LIBD
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread
-UNIT_TESTS += $(BUILD)/unit/test_heap_$(1)
+$(BUILD)/unit/test_return_$(1): verify/unit/test_return.c verify/unit/check.h verify/unit/heapstat.h $(LIBDIR)/liballoc_$(1)_prefixed.a
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread
+UNIT_TESTS += $(BUILD)/unit/test_heap_$(1) $(BUILD)/unit/test_return_$(1)
 endef
 $(foreach h,$(HEAPS),$(eval $(call UNIT_HEAP_RULE,$(h))))
 UNIT_TESTS += $(BUILD)/unit/test_common

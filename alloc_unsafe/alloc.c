@@ -1,7 +1,11 @@
-/* alloc.c - alloc_unsafe's core operations (heap.h).
+/* alloc.c - the in-band engine's core operations (heap.h).
  *
  * The fast paths are in heap_fast.h; here are their slow paths and the rest
- * of heap.h.
+ * of heap.h.  Every pointer that enters (free, realloc, usable size) is
+ * decoded through the policy before anything in-band is read; every slow
+ * path ends with maintain_tick(), so any traffic, small or large, drives the
+ * decay pass.  When the OS refuses memory, what can be given back is given
+ * back and the request is tried once more.
  */
 #include <string.h>
 
@@ -9,27 +13,49 @@
 #include "heap.h"
 #include "internal.h"
 
+/* One attempt at n bytes aligned to align, small or large. */
+static void *alloc_once(size_t n, size_t align) {
+  size_t m = n + POLICY_BLOCK_HDR;
+  if (m > SMALL_MAX || align > PAGE_SIZE || (POLICY_BLOCK_HDR && align > ALLOC_MIN_ALIGN))
+    return large_alloc(n, align, false);
+  unsigned c = class_of(MAX(m, align));
+  while (size_classes[c].size % align) c++; /* a class whose blocks are aligned */
+  char *b = theap_malloc_slow(c);
+  return b ? b + POLICY_BLOCK_HDR : NULL;
+}
+
 /* Before initialisation, for sizes above SMALL_MAX, for aligned requests,
  * and when the current span's free list is empty. */
 void *malloc_slow(size_t n, size_t align) {
-  if (unlikely(!heap_ready()) && !heap_init()) return bootstrap_alloc(n, align);
-  if (n > SMALL_MAX || align > PAGE_SIZE) return large_alloc(n, align, false);
-  unsigned c = class_of(MAX(n, align));
-  while (size_classes[c].size % align) c++; /* a class whose blocks are aligned */
-  return theap_malloc_slow(c);
+  if (unlikely(!alloc_ready()) && !alloc_init()) return bootstrap_alloc(n, align);
+  void *p = alloc_once(n, align);
+  if (unlikely(!p) && maintain_release_all()) p = alloc_once(n, align);
+  maintain_tick();
+  return p;
 }
 
-void free_slow(void *p, unsigned cls) {
-  if (cls == CLS_LARGE) large_free(p);
-  else theap_free_slow(p, cls);
+/* The header of large block p, checked by the policy. */
+static segment_t *large_header(const void *p, pol_op_t op) {
+  segment_t *h = seg_of(p);
+  pol_large_check(h, p, op);
+  return h;
+}
+
+void free_slow(void *b, unsigned cls) {
+  if (cls == CLS_LARGE) large_free(large_header(b, POL_FREE), b);
+  else theap_free_slow(b, cls);
+  maintain_tick();
 }
 
 void heap_free_sized(void *p, size_t n) { heap_free(p); }
 
 void *heap_calloc(size_t n) {
-  if (n > SMALL_MAX) {
-    if (unlikely(!heap_ready()) && !heap_init()) return bootstrap_alloc(n, ALLOC_MIN_ALIGN);
-    return large_alloc(n, ALLOC_MIN_ALIGN, true); /* fresh mappings are already zero */
+  if (n + POLICY_BLOCK_HDR > SMALL_MAX) {
+    if (unlikely(!alloc_ready()) && !alloc_init()) return bootstrap_alloc(n, ALLOC_MIN_ALIGN);
+    void *p = large_alloc(n, ALLOC_MIN_ALIGN, true); /* fresh mappings are already zero */
+    if (unlikely(!p) && maintain_release_all()) p = large_alloc(n, ALLOC_MIN_ALIGN, true);
+    maintain_tick();
+    return p;
   }
   void *p = heap_malloc(n);
   if (p) {
@@ -42,22 +68,28 @@ void *heap_calloc(size_t n) {
 void *heap_memalign(size_t align, size_t n) { return malloc_slow(n, align); }
 
 size_t heap_usable_size(const void *p) {
-  unsigned c = page_of(p)->cls;
-  return c < NCLASSES ? size_classes[c].size : large_usable(p);
+  span_t *pg = pol_page_of(p, POL_USABLE);
+  unsigned c = pg->cls;
+  if (c >= NCLASSES) return large_usable(large_header(p, POL_USABLE));
+  pol_small_check(pg - pg->back, (const char *)p - POLICY_BLOCK_HDR, POL_USABLE);
+  return size_classes[c].size - POLICY_BLOCK_HDR;
 }
 
 void *heap_realloc(void *p, size_t n) {
-  unsigned c = page_of(p)->cls;
+  span_t *pg = pol_page_of(p, POL_REALLOC);
+  unsigned c = pg->cls;
   size_t old;
   if (c < NCLASSES) {
-    old = size_classes[c].size;
+    pol_small_check(pg - pg->back, (char *)p - POLICY_BLOCK_HDR, POL_REALLOC);
+    old = size_classes[c].size - POLICY_BLOCK_HDR;
     if (n <= old && n >= old / 2) return p; /* same class or one below: keep */
   } else {
+    segment_t *h = large_header(p, POL_REALLOC);
     if (n > SMALL_MAX) {
-      void *q = large_realloc(p, n); /* mremap: no bytes copied */
+      void *q = large_realloc(h, p, n); /* mremap: no bytes copied */
       if (q) return q;
     }
-    old = large_usable(p);
+    old = large_usable(h);
   }
   void *q = heap_malloc(n);
   if (!q) return NULL;

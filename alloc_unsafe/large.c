@@ -4,12 +4,18 @@
  * free() finds the header with the same address arithmetic as a small block.
  * Freed mappings of ordinary alignment wait in a small cache for reuse
  * (realloc-growth and alloc/free cycles of big buffers then cost no system
- * call) and are unmapped once unused for ALLOC_DECAY_MS.  realloc moves the
- * pages with mremap instead of copying bytes.
+ * call) and are unmapped once unused for ALLOC_DECAY_MS (large_release, from
+ * maintain.c's decay pass).  realloc moves the pages with mremap instead of
+ * copying bytes.  This layer calls only the OS.
+ *
+ * The cache is bounded by CACHE_MAX_BLOCKS and CACHE_MAX_BYTES at all times:
+ * a mapping entering it evicts the oldest until both hold.
  */
 #include <pthread.h>
 #include <string.h>
 
+#include "clock.h"
+#include "counter.h"
 #include "internal.h"
 #include "options.h"
 
@@ -18,17 +24,17 @@
 #define CACHE_MAX_ONE ((size_t)32 << 20) /* bigger mappings are never cached */
 
 static pthread_mutex_t g_large_mu = PTHREAD_MUTEX_INITIALIZER;
-static segment_t *g_cache; /* most recently freed first */
+static list_t g_cache; /* most recently freed at the head, oldest at the tail */
 static size_t g_cache_n, g_cache_bytes;
 static uint64_t g_allocs, g_frees, g_live_bytes;
+
+#define HDR_OF(node) LIST_ENTRY_OR_NULL(node, segment_t, link)
 
 void large_lock(void) { pthread_mutex_lock(&g_large_mu); }
 void large_unlock(void) { pthread_mutex_unlock(&g_large_mu); }
 
 static void cache_unlink(segment_t *h) {
-  if (h->prev) h->prev->next = h->next;
-  else g_cache = h->next;
-  if (h->next) h->next->prev = h->prev;
+  list_unlink(&g_cache, &h->link);
   g_cache_n--;
   g_cache_bytes -= h->map.size;
 }
@@ -39,7 +45,7 @@ static void cache_unlink(segment_t *h) {
 static segment_t *cache_take(size_t total) {
   large_lock();
   segment_t *best = NULL;
-  for (segment_t *h = g_cache; h; h = h->next)
+  for (segment_t *h = HDR_OF(g_cache.head); h; h = HDR_OF(h->link.next))
     if (h->map.size >= total && h->map.size / 2 <= total &&
         (!best || h->map.size < best->map.size))
       best = h;
@@ -63,6 +69,7 @@ void *large_alloc(size_t n, size_t align, bool zero) {
     h->pages[off >> PAGE_SHIFT].cls = CLS_LARGE;
   }
   h->large_usable = h->map.size - off;
+  pol_large_alloc(h);
   char *p = (char *)h + off;
   if (zero && !fresh) {
     vg_open(p, n);
@@ -71,40 +78,40 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   vg_close(p, h->large_usable); /* the override opens [p, p+n) */
   __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED);
   __atomic_add_fetch(&g_live_bytes, h->large_usable, __ATOMIC_RELAXED);
-  out_bytes_add((ptrdiff_t)h->large_usable);
+  peak_counter_add(&alloc_held_bytes, (ptrdiff_t)h->large_usable);
   return p;
 }
 
-void large_free(void *p) {
-  segment_t *h = seg_of(p);
+/* h: the header of p, already checked by the caller (alloc.c). */
+void large_free(segment_t *h, void *p) {
   size_t usable = h->large_usable;
+  pol_large_free(h, p, POL_FREE);
   __atomic_add_fetch(&g_frees, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&g_live_bytes, usable, __ATOMIC_RELAXED);
-  out_bytes_add(-(ptrdiff_t)usable);
+  peak_counter_add(&alloc_held_bytes, -(ptrdiff_t)usable);
   if (h->large_off != OS_PAGE || h->map.size > CACHE_MAX_ONE || alloc_opt.decay_ms == 0) {
     os_unmap(h->map);
     return;
   }
   h->freed_at_ms = now_ms();
+  list_t victims = {NULL, NULL};
   large_lock();
-  h->prev = NULL;
-  h->next = g_cache;
-  if (g_cache) g_cache->prev = h;
-  g_cache = h;
+  list_push_front(&g_cache, &h->link);
   g_cache_n++;
   g_cache_bytes += h->map.size;
-  segment_t *victim = NULL;
-  if (g_cache_n > CACHE_MAX_BLOCKS || g_cache_bytes > CACHE_MAX_BYTES) {
-    victim = g_cache; /* evict the oldest */
-    while (victim->next) victim = victim->next;
+  while (g_cache_n > CACHE_MAX_BLOCKS || g_cache_bytes > CACHE_MAX_BYTES) {
+    segment_t *victim = HDR_OF(g_cache.tail); /* the oldest */
     cache_unlink(victim);
+    list_push_front(&victims, &victim->link);
   }
   large_unlock();
-  if (victim) os_unmap(victim->map);
+  for (segment_t *v = HDR_OF(victims.head), *next; v; v = next) {
+    next = HDR_OF(v->link.next);
+    os_unmap(v->map);
+  }
 }
 
-void *large_realloc(void *p, size_t n) {
-  segment_t *h = seg_of(p);
+void *large_realloc(segment_t *h, void *p, size_t n) {
   if (h->large_off != OS_PAGE) return NULL; /* over-aligned: the caller moves it */
   size_t total = ALIGN_UP(OS_PAGE + n, OS_PAGE), old_usable = h->large_usable;
   if (total == h->map.size) return p;
@@ -113,36 +120,33 @@ void *large_realloc(void *p, size_t n) {
   h = m.base;
   h->map = m;
   h->large_usable = m.size - OS_PAGE;
+  pol_large_alloc(h); /* the header moved and changed */
   ptrdiff_t delta = (ptrdiff_t)h->large_usable - (ptrdiff_t)old_usable;
   __atomic_add_fetch(&g_live_bytes, (size_t)delta, __ATOMIC_RELAXED);
-  out_bytes_add(delta);
+  peak_counter_add(&alloc_held_bytes, delta);
   return (char *)h + OS_PAGE;
 }
 
-size_t large_usable(const void *p) { return seg_of(p)->large_usable; }
+size_t large_usable(const segment_t *h) { return h->large_usable; }
 
-/* Unmap cached mappings unused for `age` ms. */
-static int cache_release(uint64_t now, uint64_t age) {
-  segment_t *victims = NULL;
+/* Unmap cached mappings unused for `age` ms; 1 if any was. */
+int large_release(uint64_t now, uint64_t age) {
+  list_t victims = {NULL, NULL};
   large_lock();
-  for (segment_t *h = g_cache, *next; h; h = next) {
-    next = h->next;
+  for (segment_t *h = HDR_OF(g_cache.head), *next; h; h = next) {
+    next = HDR_OF(h->link.next);
     if (now - h->freed_at_ms < age) continue;
     cache_unlink(h);
-    h->next = victims;
-    victims = h;
+    list_push_front(&victims, &h->link);
   }
   large_unlock();
-  int r = victims != NULL;
-  for (segment_t *h = victims, *next; h; h = next) {
-    next = h->next;
+  int r = victims.head != NULL;
+  for (segment_t *h = HDR_OF(victims.head), *next; h; h = next) {
+    next = HDR_OF(h->link.next);
     os_unmap(h->map);
   }
   return r;
 }
-
-void large_decay(uint64_t now) { cache_release(now, (uint64_t)alloc_opt.decay_ms); }
-int large_trim(void) { return cache_release(now_ms() + 1, 0); }
 
 void large_stats(alloc_stats_t *s) {
   uint64_t f = __atomic_load_n(&g_frees, __ATOMIC_ACQUIRE); /* first: then a >= f */
@@ -154,15 +158,21 @@ void large_stats(alloc_stats_t *s) {
   s->bytes_live += __atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED);
 }
 
-/* The cache: every entry a plain large header.  Caller holds the lock. */
+/* The cache: every entry a plain large header, within its bounds.  Caller
+ * holds the lock. */
 size_t large_validate(void) {
   size_t n = 0, bytes = 0;
-  for (segment_t *h = g_cache; h; h = h->next, n++) {
-    if (h->map.base != h || h->large_off != OS_PAGE || h->pages[0].cls != CLS_LARGE)
+  const list_node_t *prev = NULL;
+  for (const list_node_t *node = g_cache.head; node; prev = node, node = node->next, n++) {
+    const segment_t *h = HDR_OF(node);
+    if (h->map.base != h || h->large_off != OS_PAGE || h->pages[0].cls != CLS_LARGE ||
+        node->prev != prev)
       alloc_fatal("validate: large cache entry", h);
     bytes += h->map.size;
   }
-  if (n != g_cache_n || bytes != g_cache_bytes) alloc_fatal("validate: large cache totals", g_cache);
+  if (n != g_cache_n || bytes != g_cache_bytes || g_cache.tail != prev ||
+      n > CACHE_MAX_BLOCKS || bytes > CACHE_MAX_BYTES)
+    alloc_fatal("validate: large cache totals", g_cache.head);
   return (size_t)(__atomic_load_n(&g_allocs, __ATOMIC_RELAXED) -
                   __atomic_load_n(&g_frees, __ATOMIC_RELAXED));
 }

@@ -1,9 +1,16 @@
-/* layout.h - alloc_unsafe's memory layout and the only code that touches
- * in-band bytes.
+/* layout.h - the in-band engine's memory layout, the only code that touches
+ * in-band bytes, and the policy interface every in-band heap implements.
  *
- * Trust rule: alloc_unsafe trusts every pointer it is given and every byte it
- * reads back from memory the program could have written.  It is the speed
- * reference; alloc_hybrid keeps this layout and validates instead.
+ * The engine is this folder's code: segments, spans, thread heaps and large
+ * blocks, written once.  alloc_unsafe is the engine under the trusting
+ * policy (heap_policy.h here); a heap that keeps this layout but validates
+ * (alloc_hybrid) is the same engine under its own heap_policy.h, so the two
+ * differ by their checks and nothing else.
+ *
+ * Trust rule: the engine itself trusts every pointer it is given and every
+ * byte it reads back from memory the program could have written; each such
+ * place calls a policy hook first (below, "The policy"), and the policy
+ * decides what to check.
  *
  * SEGMENT (small blocks): SEG_SIZE bytes, aligned to SEG_SIZE, cut into
  * SEG_PAGES pages of PAGE_SIZE.  Page 0 holds the segment header, whose
@@ -16,7 +23,7 @@
  *             pages[i].back = i - first page of that span
  *                             ^ span (first page): blocks of stride cls_size
  *   block, in use:   | user bytes ..................................... |
- *   block, free:     | next (void *) | stale user bytes ................ |
+ *   block, free:     | next (void *, as the policy encodes it) | stale bytes |
  *
  * LARGE block: its own mapping; a segment_t header at a SEG_SIZE-aligned base,
  * the block at base + off (off = max(OS_PAGE, alignment)); for alignments of
@@ -54,6 +61,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "list.h"
 #include "os.h"
 #include "util.h"
 #include "vg.h"
@@ -81,14 +89,14 @@ typedef struct span {
   void *free;           /* owner: blocks malloc pops */
   void *local_free;     /* owner: blocks the owner freed */
   void *xfree;          /* any thread (atomic): blocks others freed */
-  struct span *next, *prev; /* the owner's list for the class */
+  list_node_t link;     /* the owner's avail or full list for the class */
 } __attribute__((aligned(64))) span_t; /* one cache line: no false sharing */
 
 typedef struct segment {
   uint64_t used_mask;          /* bit i: page i is in a span (bit 0: header) */
   uint64_t dirty_mask;         /* bit i: free page that may be resident */
   uint64_t freed_at_ms;        /* last time a span was given back */
-  struct segment *next, *prev; /* all small segments, or the large cache */
+  list_node_t link;            /* all small segments, or the large cache */
   os_mapping_t map;            /* what to unmap */
   size_t large_off;            /* LARGE: block = (char *)seg + large_off */
   size_t large_usable;         /* LARGE: usable bytes of the block */
@@ -118,22 +126,59 @@ static inline char *span_base(span_t *s) {
   return (char *)seg + (size_t)(s - seg->pages) * PAGE_SIZE;
 }
 
+/* ---- the policy ------------------------------------------------------------
+ * Each in-band heap's folder has a heap_policy.h (included here, after the
+ * types it needs; angle brackets, so the building heap's folder, first on the
+ * include path, is searched before this one) that defines:
+ *
+ *   POLICY_BLOCK_HDR   bytes the engine leaves at the start of every small
+ *                      block for the policy (a multiple of ALLOC_MIN_ALIGN;
+ *                      0: none).  The program gets blk + POLICY_BLOCK_HDR;
+ *                      with a header, aligned requests go to large blocks.
+ *   pol_link_encode(slot, next)     the word stored at slot for link next
+ *   pol_link_decode(s, slot, word)  the link that word at slot of span s
+ *                      stands for: a block of s or NULL (a validating policy
+ *                      checks it and never returns anything else)
+ *   pol_page_of(p, op)  the page entry of a pointer entering the heap (free,
+ *                      realloc, usable size, object size); a validating
+ *                      policy proves p lies in this heap's memory first
+ *   pol_small_check(s, blk, op)  blk (from such a pointer) is a live block
+ *                      of span s
+ *   pol_large_check(h, p, op)    p is the live block of large header h
+ *   pol_small_alloc(s, blk), pol_small_free(s, blk, op)   blk changes
+ *                      state (free: after pol_small_check would pass)
+ *   pol_large_alloc(h), pol_large_free(h, p, op)           the same, large
+ *   pol_collect(s, list, n)      n blocks freed by other threads join s
+ *   pol_segment_new/free(seg), pol_span_new/release(s)  metadata created
+ *                      (written, fields valid) or about to be released
+ * op (pol_op_t) names the entry point for a fatal message.  Hooks run with
+ * the same locks as the code around them; the fast paths call them too, so
+ * they must be short and inline.
+ */
+typedef enum { POL_FREE, POL_FREE_SIZED, POL_REALLOC, POL_USABLE, POL_OBJSIZE } pol_op_t;
+
+#include <heap_policy.h>
+
+_Static_assert(POLICY_BLOCK_HDR % ALLOC_MIN_ALIGN == 0, "block header keeps blocks aligned");
+
 /* ---- the in-band free-list link: the only reads/writes of free blocks ---- */
-static ALWAYS_INLINE void *blk_next(void *b) {
+static ALWAYS_INLINE void *blk_next(const span_t *s, void *b) {
   vg_open(b, sizeof(void *));
-  void *n = *(void **)b;
+  void *n = pol_link_decode(s, b, *(void **)b);
   vg_close(b, sizeof(void *));
   return n;
 }
 static ALWAYS_INLINE void blk_set_next(void *b, void *n) {
   vg_open(b, sizeof(void *));
-  *(void **)b = n;
+  *(void **)b = pol_link_encode(b, n);
   vg_close(b, sizeof(void *));
 }
 /* The same for the fast paths alone: they never run under valgrind, because
- * there every thread uses the shared heap through the slow paths (theap.c), so these need no
- * hooks and the fast paths no stack frame. */
-static ALWAYS_INLINE void *blk_next_fast(void *b) { return *(void **)b; }
-static ALWAYS_INLINE void blk_set_next_fast(void *b, void *n) { *(void **)b = n; }
+ * there every thread uses the shared heap through the slow paths (theap.c),
+ * so these need no memcheck hooks and the fast paths no stack frame. */
+static ALWAYS_INLINE void *blk_next_fast(const span_t *s, void *b) {
+  return pol_link_decode(s, b, *(void **)b);
+}
+static ALWAYS_INLINE void blk_set_next_fast(void *b, void *n) { *(void **)b = pol_link_encode(b, n); }
 
 #endif

@@ -32,17 +32,24 @@
  * (ALLOC_TCACHE=off) and under valgrind, through the slow paths alone, which
  * tell memcheck about every in-band access (the fast paths do not).
  *
+ * A thread that first allocates during the last round of thread-specific
+ * data destructors gets no destructor call; its heap carries a thread_life_t
+ * (lifecycle.h), and the decay pass retires a live heap whose thread is gone.
+ *
  * Collection takes xfree lists, moves full spans that regained blocks back to
  * avail and gives back empty spans.  Each thread collects its own heap on a
- * slow path once per decay period; once per period some thread collects the
- * idle heaps (segment.c's decay pass); malloc_trim collects all it can.
+ * slow path once per decay period (theap_tick); once per period some thread
+ * collects the idle heaps (maintain.c's decay pass, theaps_collect_idle);
+ * malloc_trim collects all it can.  Another thread gives back a live heap's
+ * spans whose every block came home (theap_reclaim), except its current ones.
  */
 #include <pthread.h>
 #include <string.h>
 
-#include "bootstrap.h"
+#include "clock.h"
 #include "heap.h"
 #include "internal.h"
+#include "lifecycle.h"
 #include "options.h"
 
 #define CUR_NONE {[0 ... NCLASSES - 1] = &span_none}
@@ -57,80 +64,43 @@ static theap_t g_shared = {
     .cur = CUR_NONE, .state = THEAP_SHARED, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
-static theap_t *g_live, *g_retired, *g_orphans; /* registry */
+static list_t g_live, g_retired, g_orphans; /* registry (theap_t.link) */
 static char *g_meta_cur, *g_meta_end; /* bump space for theap_t */
-static pthread_key_t g_key;
 static uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */
 
-/* ---- process initialisation ---------------------------------------------- */
-enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
-static int g_init_state = INIT_NONE;
-static __thread bool tls_initialising;
+#define SPAN_OF(node) LIST_ENTRY_OR_NULL(node, span_t, link)
+#define THEAP_OF(node) LIST_ENTRY_OR_NULL(node, theap_t, link)
 
-bool heap_ready(void) { return __atomic_load_n(&g_init_state, __ATOMIC_ACQUIRE) == INIT_DONE; }
-
-static void theap_thread_exit(void *arg);
-
-/* true when the heap can serve; false when this thread is the one
- * initialising it (a re-entrant call: the caller uses the bootstrap arena). */
-bool heap_init(void) {
-  int expect = INIT_NONE;
-  if (__atomic_compare_exchange_n(&g_init_state, &expect, INIT_RUNNING, false, __ATOMIC_ACQ_REL,
-                                  __ATOMIC_ACQUIRE)) {
-    tls_initialising = true;
-    size_classes_init();
-    alloc_process_init();
-    pthread_key_create(&g_key, theap_thread_exit);
-    tls_initialising = false;
-    __atomic_store_n(&g_init_state, INIT_DONE, __ATOMIC_RELEASE);
-    return true;
-  }
-  if (tls_initialising) return false;
-  while (!heap_ready()) sched_yield();
-  return true;
-}
+void heap_setup(void) { size_classes_init(); }
 
 /* ---- a heap's span lists (owner only) -------------------------------------- */
-static span_list_t *list_of(theap_t *h, const span_t *s) {
+static list_t *list_of(theap_t *h, const span_t *s) {
   return s->list == SPAN_FULL ? &h->full[s->cls] : &h->avail[s->cls];
 }
 
+static void cur_update(theap_t *h, unsigned c) {
+  span_t *head = SPAN_OF(h->avail[c].head);
+  h->cur[c] = head ? head : &span_none;
+}
+
 /* cur[] changes with the avail list only: a full-list change by another
- * thread (heap_reclaim_full) must not write what the owner's fast path reads. */
-static void list_unlink(theap_t *h, span_t *s) {
-  span_list_t *l = list_of(h, s);
-  if (s->prev) s->prev->next = s->next;
-  else l->head = s->next;
-  if (s->next) s->next->prev = s->prev;
-  else l->tail = s->prev;
-  s->next = s->prev = NULL;
-  if (s->list == SPAN_AVAIL)
-    h->cur[s->cls] = h->avail[s->cls].head ? h->avail[s->cls].head : &span_none;
+ * thread (theap_reclaim) must not write what the owner's fast path reads. */
+static void span_unlist(theap_t *h, span_t *s) {
+  list_unlink(list_of(h, s), &s->link);
+  if (s->list == SPAN_AVAIL) cur_update(h, s->cls);
   s->list = SPAN_UNLISTED;
 }
 
 /* Put s on h's list `which` (front or back), keeping OWNER_FULL and cur[] in
  * step with it. */
 static void span_move(theap_t *h, span_t *s, int which, bool front) {
-  if (s->list != SPAN_UNLISTED) list_unlink(h, s);
+  if (s->list != SPAN_UNLISTED) span_unlist(h, s);
   s->list = (uint8_t)which;
-  span_list_t *l = list_of(h, s);
-  if (front) {
-    s->prev = NULL;
-    s->next = l->head;
-    if (l->head) l->head->prev = s;
-    else l->tail = s;
-    l->head = s;
-  } else {
-    s->next = NULL;
-    s->prev = l->tail;
-    if (l->tail) l->tail->next = s;
-    else l->head = s;
-    l->tail = s;
-  }
+  if (front) list_push_front(list_of(h, s), &s->link);
+  else list_push_back(list_of(h, s), &s->link);
   __atomic_store_n(&s->owner, (uintptr_t)h | (which == SPAN_FULL ? OWNER_FULL : 0),
                    __ATOMIC_RELAXED);
-  if (which == SPAN_AVAIL) h->cur[s->cls] = h->avail[s->cls].head;
+  if (which == SPAN_AVAIL) cur_update(h, s->cls);
 }
 
 /* ---- a span's blocks (owner only, except span_push_remote) ------------------ */
@@ -140,7 +110,8 @@ static void span_collect(span_t *s) {
   void *list = __atomic_exchange_n(&s->xfree, NULL, __ATOMIC_ACQUIRE);
   uint32_t k = 1;
   void *tail = list;
-  for (void *n; (n = blk_next(tail)) != NULL; tail = n) k++;
+  for (void *n; (n = blk_next(s, tail)) != NULL; tail = n) k++;
+  pol_collect(s, list, k);
   blk_set_next(tail, s->free);
   s->free = list;
   DEBUG_ASSERT(s->used >= k);
@@ -180,27 +151,34 @@ static void span_push_remote(span_t *s, void *p) {
                                       __ATOMIC_RELAXED));
 }
 
-/* s has no block out: give it back, unless it is the class's current span. */
+/* s has no block out: give it back, unless it is the class's current span.
+ * Caller holds h->mu. */
 static void span_emptied(theap_t *h, span_t *s, bool keep_cur) {
   if (keep_cur && s == h->cur[s->cls]) return;
-  list_unlink(h, s);
+  span_unlist(h, s);
   span_release(s);
 }
 
-void theap_span_empty(theap_t *h, span_t *s) { span_emptied(h, s, true); }
+/* Under the heap's lock: another thread may be giving back h's spans
+ * (theap_reclaim) and so changing the lists this unlinks from. */
+void theap_span_empty(theap_t *h, span_t *s) {
+  pthread_mutex_lock(&h->mu);
+  if (s->used == 0 && s->list == SPAN_AVAIL) span_emptied(h, s, true);
+  pthread_mutex_unlock(&h->mu);
+}
 
 /* ---- allocation and free within one heap (its owner, or under a lock) ------ */
 /* Look at up to FULL_LOOK full spans, oldest first, for blocks other threads
  * freed; a span looked at in vain goes to the back. */
 static bool full_look(theap_t *h, unsigned c) {
   for (int i = 0; i < FULL_LOOK && h->full[c].head; i++) {
-    span_t *s = h->full[c].head;
+    span_t *s = SPAN_OF(h->full[c].head);
     if (__atomic_load_n(&s->xfree, __ATOMIC_RELAXED)) {
       span_collect(s);
       span_move(h, s, SPAN_AVAIL, false);
       return true;
     }
-    if (s == h->full[c].tail) break;
+    if (&s->link == h->full[c].tail) break;
     span_move(h, s, SPAN_FULL, false);
   }
   return false;
@@ -210,12 +188,12 @@ static bool full_look(theap_t *h, unsigned c) {
  * would otherwise wait for a new thread.  Only the owner word changes hands:
  * other threads compare it with their own heap, never with these two. */
 static span_t *adopt_retired(theap_t *h, unsigned c) {
-  if (h == &g_shared || !__atomic_load_n(&g_retired, __ATOMIC_RELAXED)) return NULL;
+  if (h == &g_shared || !__atomic_load_n(&g_retired.head, __ATOMIC_RELAXED)) return NULL;
   if (pthread_mutex_trylock(&g_reg_mu)) return NULL;
   span_t *s = NULL;
-  for (theap_t *r = g_retired; r && !s; r = r->next)
-    if ((s = r->avail[c].head) != NULL) {
-      list_unlink(r, s);
+  for (theap_t *r = THEAP_OF(g_retired.head); r && !s; r = THEAP_OF(r->link.next))
+    if ((s = SPAN_OF(r->avail[c].head)) != NULL) {
+      span_unlist(r, s);
       span_move(h, s, SPAN_AVAIL, true); /* under the lock: validate sees it listed */
     }
   pthread_mutex_unlock(&g_reg_mu);
@@ -230,14 +208,15 @@ static void *heap_alloc(theap_t *h, unsigned c) {
     if (s != &span_none) {
       if (span_refill(s)) {
         p = s->free;
-        s->free = blk_next(p);
+        s->free = blk_next(s, p);
         s->used++;
         h->nmalloc[c]++;
+        pol_small_alloc(s, p);
         break;
       }
       span_move(h, s, SPAN_FULL, false);
     } else if (!full_look(h, c) && !adopt_retired(h, c)) {
-      if (!(s = span_new(c, h))) break;
+      if (!(s = span_new(c, (uintptr_t)h))) break;
       span_move(h, s, SPAN_AVAIL, true);
     }
   }
@@ -255,25 +234,34 @@ static void heap_free_local(theap_t *h, span_t *s, void *p) {
   pthread_mutex_unlock(&h->mu);
 }
 
-/* Another thread's heap: give back each full span whose every block was
- * freed by other threads (its xfree list holds all `used` of them).  Such a
- * span has no block out, so nothing can be pushed onto it meanwhile; the
- * owner cannot be touching it, since full spans are its own only under mu.
- * Without this, memory freed into the spans of a thread that has stopped
- * allocating (blocked, idle) would never come back. */
-static void heap_reclaim_full(theap_t *h) {
+/* Is every block out of s on its xfree list?  Then no block of s is live, so
+ * nothing can be pushed onto xfree and the owner cannot free into it. */
+static bool span_all_home(span_t *s) {
+  void *b = __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE);
+  uint32_t k = 0;
+  for (; b && k <= s->used; b = blk_next(s, b)) k++;
+  return k == s->used;
+}
+
+/* Another thread's heap: give back each span whose every block came home,
+ * full or avail, except the current span of each class (the owner's fast
+ * paths read cur[] and its span without a lock; every other list change of
+ * the owner's is made under mu).  Without this, memory freed into the spans
+ * of a thread that has stopped allocating (blocked, idle) would never come
+ * back. */
+static void theap_reclaim(theap_t *h) {
   if (pthread_mutex_trylock(&h->mu)) return;
   for (unsigned c = 0; c < NCLASSES; c++)
-    for (span_t *s = h->full[c].head, *next; s; s = next) {
-      next = s->next;
-      void *b = __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE);
-      uint32_t k = 0;
-      for (; b && k <= s->used; b = blk_next(b)) k++;
-      if (k != s->used) continue;
-      __atomic_store_n(&s->xfree, NULL, __ATOMIC_RELAXED);
-      s->used = 0;
-      list_unlink(h, s);
-      span_release(s);
+    for (int which = SPAN_AVAIL; which <= SPAN_FULL; which++) {
+      list_t *l = which == SPAN_FULL ? &h->full[c] : &h->avail[c];
+      for (span_t *s = SPAN_OF(l->head), *next; s; s = next) {
+        next = SPAN_OF(s->link.next);
+        if (s == h->cur[c] || !span_all_home(s)) continue;
+        __atomic_store_n(&s->xfree, NULL, __ATOMIC_RELAXED);
+        s->used = 0;
+        span_unlist(h, s);
+        span_release(s);
+      }
     }
   pthread_mutex_unlock(&h->mu);
 }
@@ -282,15 +270,15 @@ static void heap_reclaim_full(theap_t *h) {
  * ones).  Caller holds h->mu. */
 static void heap_collect_locked(theap_t *h, bool all) {
   for (unsigned c = 0; c < NCLASSES; c++) {
-    for (span_t *s = h->full[c].head, *next; s; s = next) {
-      next = s->next;
+    for (span_t *s = SPAN_OF(h->full[c].head), *next; s; s = next) {
+      next = SPAN_OF(s->link.next);
       if (__atomic_load_n(&s->xfree, __ATOMIC_RELAXED)) {
         span_collect(s);
         span_move(h, s, SPAN_AVAIL, false);
       }
     }
-    for (span_t *s = h->avail[c].head, *next; s; s = next) {
-      next = s->next;
+    for (span_t *s = SPAN_OF(h->avail[c].head), *next; s; s = next) {
+      next = SPAN_OF(s->link.next);
       span_collect(s);
       if (s->used == 0) span_emptied(h, s, !all);
     }
@@ -304,24 +292,12 @@ static void heap_collect(theap_t *h, bool all) {
 }
 
 /* ---- heap lifecycle -------------------------------------------------------- */
-static void registry_unlink(theap_t **list, theap_t *h) {
-  if (h->prev) h->prev->next = h->next;
-  else *list = h->next;
-  if (h->next) h->next->prev = h->prev;
-}
-static void registry_push(theap_t **list, theap_t *h) {
-  h->prev = NULL;
-  h->next = *list;
-  if (*list) (*list)->prev = h;
-  *list = h;
-}
-
 /* A heap for the calling thread: a retired one (with its spans) if any. */
 static theap_t *theap_create(void) {
   pthread_mutex_lock(&g_reg_mu);
-  theap_t *h = g_retired;
+  theap_t *h = THEAP_OF(g_retired.head);
   if (h) {
-    registry_unlink(&g_retired, h);
+    list_unlink(&g_retired, &h->link);
   } else {
     if ((size_t)(g_meta_end - g_meta_cur) < ALIGN_UP(sizeof(theap_t), 64)) {
       os_mapping_t m = os_map(ALIGN_UP(sizeof(theap_t) * 16, OS_PAGE));
@@ -339,51 +315,50 @@ static theap_t *theap_create(void) {
     for (unsigned c = 0; c < NCLASSES; c++) h->cur[c] = &span_none;
   }
   h->state = THEAP_LIVE;
-  registry_push(&g_live, h);
+  thread_life_begin(&h->life);
+  list_push_front(&g_live, &h->link);
   pthread_mutex_unlock(&g_reg_mu);
-  /* Published before pthread_setspecific, which may allocate. */
+  /* Published before the key is set, which may allocate. */
   tls_heap = h;
-  pthread_setspecific(g_key, h);
+  alloc_thread_attach(h);
   return h;
 }
 
-/* The calling thread's heap, created on first use; theap_none when caches
- * are off, after thread exit, when no memory is left for one, and under
- * valgrind (so the fast paths, which have no memcheck hooks, never run). */
+/* The calling thread's heap, created on first use; the shared heap
+ * (theap_none) when caches are off, after thread exit, when the thread key
+ * is missing, and under valgrind (so the fast paths, which have no memcheck
+ * hooks, never run).  When no memory is left for a heap this operation uses
+ * the shared heap and the next slow path tries again. */
 static theap_t *theap_get(void) {
   theap_t *h = tls_heap;
   if (h != &theap_empty) return h;
-  if (!alloc_opt.tcache || vg_on || !(h = theap_create())) h = tls_heap = &theap_none;
-  return h;
+  if (!alloc_opt.tcache || vg_on || !alloc_thread_hook_ok()) return tls_heap = &theap_none;
+  h = theap_create();
+  return h ? h : &theap_none;
 }
 
-static void theap_thread_exit(void *arg) {
+/* A collected heap whose thread is gone: kept for the next thread.  Caller
+ * holds the registry lock. */
+static void theap_retire_locked(theap_t *h) {
+  list_unlink(&g_live, &h->link);
+  h->state = THEAP_RETIRED;
+  list_push_front(&g_retired, &h->link);
+}
+
+void heap_thread_exit(void *arg) {
   theap_t *h = arg;
   tls_heap = &theap_none;
   heap_collect(h, true);
   pthread_mutex_lock(&g_reg_mu);
-  registry_unlink(&g_live, h);
-  h->state = THEAP_RETIRED;
-  registry_push(&g_retired, h);
+  thread_life_end(&h->life);
+  theap_retire_locked(h);
   pthread_mutex_unlock(&g_reg_mu);
 }
 
 /* ---- slow paths of alloc.c ------------------------------------------------ */
-/* Once per decay period each thread collects its own heap. */
-static void maintain(theap_t *h) {
-  uint64_t now = now_ms();
-  if (h->state == THEAP_LIVE && now - h->collected_ms >= decay_period_ms()) {
-    h->collected_ms = now;
-    heap_collect(h, false);
-  }
-  decay_maybe(now);
-}
-
 void *theap_malloc_slow(unsigned cls) {
   theap_t *h = theap_get();
-  void *p = heap_alloc(h == &theap_none ? &g_shared : h, cls);
-  maintain(h);
-  return p;
+  return heap_alloc(h == &theap_none ? &g_shared : h, cls);
 }
 
 void theap_free_slow(void *p, unsigned cls) {
@@ -401,7 +376,15 @@ void theap_free_slow(void *p, unsigned cls) {
     if (h->state == THEAP_LIVE) h->nfree[cls]++;
     else __atomic_add_fetch(&g_nfree_heapless[cls], 1, __ATOMIC_RELAXED);
   }
-  maintain(h);
+}
+
+/* Once per decay period each thread collects its own heap. */
+void theap_tick(uint64_t now, uint64_t period) {
+  theap_t *h = tls_heap;
+  if (h->state == THEAP_LIVE && now - h->collected_ms >= period) {
+    h->collected_ms = now;
+    heap_collect(h, false);
+  }
 }
 
 /* ---- collection, statistics, validation ------------------------------------ */
@@ -414,9 +397,17 @@ void theaps_collect(bool all) {
 void theaps_collect_idle(bool all) {
   if (all) pthread_mutex_lock(&g_reg_mu);
   if (all || pthread_mutex_trylock(&g_reg_mu) == 0) {
-    for (theap_t *r = g_retired; r; r = r->next) heap_collect(r, true);
-    for (theap_t *l = g_live; l; l = l->next)
-      if (l != tls_heap) heap_reclaim_full(l);
+    for (theap_t *l = THEAP_OF(g_live.head), *next; l; l = next) {
+      next = THEAP_OF(l->link.next);
+      if (l == tls_heap) continue;
+      if (thread_life_ended(&l->life)) { /* gone, and no destructor ran */
+        heap_collect(l, true);
+        theap_retire_locked(l);
+      } else {
+        theap_reclaim(l);
+      }
+    }
+    for (theap_t *r = THEAP_OF(g_retired.head); r; r = THEAP_OF(r->link.next)) heap_collect(r, true);
     pthread_mutex_unlock(&g_reg_mu);
   }
   if (all) pthread_mutex_lock(&g_shared.mu);
@@ -440,9 +431,10 @@ void theaps_stats(alloc_stats_t *s) {
     s->cls[c].frees += __atomic_load_n(&g_nfree_heapless[c], __ATOMIC_RELAXED);
   }
   pthread_mutex_lock(&g_reg_mu);
-  for (theap_t *h = g_live; h; h = h->next, s->threads++) heap_add_counts(s, h);
-  for (theap_t *h = g_retired; h; h = h->next) heap_add_counts(s, h);
-  for (theap_t *h = g_orphans; h; h = h->next) heap_add_counts(s, h);
+  for (theap_t *h = THEAP_OF(g_live.head); h; h = THEAP_OF(h->link.next), s->threads++)
+    heap_add_counts(s, h);
+  for (theap_t *h = THEAP_OF(g_retired.head); h; h = THEAP_OF(h->link.next)) heap_add_counts(s, h);
+  for (theap_t *h = THEAP_OF(g_orphans.head); h; h = THEAP_OF(h->link.next)) heap_add_counts(s, h);
   pthread_mutex_unlock(&g_reg_mu);
   pthread_mutex_lock(&g_shared.mu);
   heap_add_counts(s, &g_shared);
@@ -471,7 +463,7 @@ static uint32_t list_len(const span_t *s, void *b, bool strict) {
   const size_class_t *sc = &size_classes[s->cls];
   char *base = span_base((span_t *)s);
   uint32_t n = 0;
-  for (; b; b = blk_next(b)) {
+  for (; b; b = blk_next(s, b)) {
     size_t off = (size_t)((char *)b - base);
     bool bad = (char *)b < base || off >= (size_t)s->carved * sc->size || off % sc->size;
     if (bad || n >= s->carved) {
@@ -508,15 +500,17 @@ static size_t heap_validate_lists(const theap_t *h) {
   size_t n = 0;
   for (unsigned c = 0; c < NCLASSES; c++) {
     for (int which = SPAN_AVAIL; which <= SPAN_FULL; which++) {
-      const span_list_t *l = which == SPAN_FULL ? &h->full[c] : &h->avail[c];
-      const span_t *prev = NULL;
-      for (const span_t *s = l->head; s; prev = s, s = s->next, n++)
-        if (s->cls != c || s->list != which || s->prev != prev || s->back != 0 ||
+      const list_t *l = which == SPAN_FULL ? &h->full[c] : &h->avail[c];
+      const list_node_t *prev = NULL;
+      for (const list_node_t *node = l->head; node; prev = node, node = node->next, n++) {
+        const span_t *s = SPAN_OF(node);
+        if (s->cls != c || s->list != which || node->prev != prev || s->back != 0 ||
             (s->owner & ~OWNER_FULL) != (uintptr_t)h)
           alloc_fatal("validate: heap span list", s);
+      }
       if (l->tail != prev) alloc_fatal("validate: heap span list tail", l);
     }
-    if (h->cur[c] != (h->avail[c].head ? h->avail[c].head : &span_none))
+    if (h->cur[c] != (h->avail[c].head ? SPAN_OF(h->avail[c].head) : &span_none))
       alloc_fatal("validate: heap current span", h);
   }
   return n;
@@ -527,44 +521,39 @@ size_t theaps_validate(void) {
   if (span_none.free || span_none.owner) alloc_fatal("validate: span_none was written", &span_none);
   size_t n = heap_validate_lists(&g_shared);
   if (tls_heap->state == THEAP_LIVE) n += heap_validate_lists(tls_heap);
-  for (const theap_t *h = g_retired; h; h = h->next) n += heap_validate_lists(h);
+  for (const theap_t *h = THEAP_OF(g_retired.head); h; h = THEAP_OF(h->link.next))
+    n += heap_validate_lists(h);
   return n;
 }
 
 /* ---- fork ------------------------------------------------------------------ */
-void heap_fork_prepare(void) {
+/* Every heap lock, registry first (maintain.c adds the layers below). */
+void theaps_fork_prepare(void) {
   pthread_mutex_lock(&g_reg_mu);
-  for (theap_t *h = g_live; h; h = h->next) pthread_mutex_lock(&h->mu);
+  for (theap_t *h = THEAP_OF(g_live.head); h; h = THEAP_OF(h->link.next)) pthread_mutex_lock(&h->mu);
   pthread_mutex_lock(&g_shared.mu);
-  segments_lock();
-  large_lock();
 }
-void heap_fork_parent(void) {
-  large_unlock();
-  segments_unlock();
+void theaps_fork_parent(void) {
   pthread_mutex_unlock(&g_shared.mu);
-  for (theap_t *h = g_live; h; h = h->next) pthread_mutex_unlock(&h->mu);
+  for (theap_t *h = THEAP_OF(g_live.head); h; h = THEAP_OF(h->link.next)) pthread_mutex_unlock(&h->mu);
   pthread_mutex_unlock(&g_reg_mu);
 }
 /* Only the forking thread lives on in the child.  The other threads' heaps
  * take no lock, so fork may have caught one half-way through a change: they
  * become orphans, never used again.  Their spans stay out of use in the child
  * (frees into them are kept on xfree), which costs memory, not safety. */
-void heap_fork_child(void) {
-  large_unlock();
-  segments_unlock();
+void theaps_fork_child(void) {
   pthread_mutex_unlock(&g_shared.mu);
-  for (theap_t *h = g_live; h; h = h->next) pthread_mutex_unlock(&h->mu);
-  for (theap_t *h = g_live, *next; h; h = next) {
-    next = h->next;
-    if (h == tls_heap) continue;
-    registry_unlink(&g_live, h);
+  for (theap_t *h = THEAP_OF(g_live.head); h; h = THEAP_OF(h->link.next)) pthread_mutex_unlock(&h->mu);
+  for (theap_t *h = THEAP_OF(g_live.head), *next; h; h = next) {
+    next = THEAP_OF(h->link.next);
+    if (h == tls_heap) {
+      thread_life_reown(&h->life);
+      continue;
+    }
+    list_unlink(&g_live, &h->link);
     h->state = THEAP_ORPHAN;
-    registry_push(&g_orphans, h);
+    list_push_front(&g_orphans, &h->link);
   }
   pthread_mutex_unlock(&g_reg_mu);
 }
-
-/* Initialise at load time too, so option warnings and ALLOC_VERBOSE appear
- * even in a program that never allocates. */
-__attribute__((constructor)) static void heap_init_at_load(void) { heap_init(); }

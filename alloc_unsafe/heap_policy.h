@@ -1,0 +1,42 @@
+/* heap_policy.h - alloc_unsafe's policy for the in-band engine: trust.
+ *
+ * The engine (layout.h, theap.c, segment.c, large.c, alloc.c) calls these
+ * hooks wherever it trusts or writes in-band data; the contract of each hook
+ * is in layout.h ("The policy").  A heap that builds on this engine provides
+ * its own heap_policy.h in its folder (found first on the include path).
+ *
+ * alloc_unsafe's are the identity and no-ops: every pointer it is given is
+ * trusted to be a live block of this heap, every link read back from freed
+ * memory is trusted to be what the engine wrote.  They compile to nothing,
+ * so alloc_unsafe is the engine with no checks.
+ */
+#ifndef UNSAFE_HEAP_POLICY_H
+#define UNSAFE_HEAP_POLICY_H
+
+#define POLICY_BLOCK_HDR 0 /* no per-block header */
+
+/* Free-list links: stored as they are. */
+static ALWAYS_INLINE void *pol_link_encode(const void *slot, void *next) { return next; }
+static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, void *stored) {
+  return stored;
+}
+
+/* Pointers entering the heap: trusted. */
+static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) { return page_of(p); }
+static ALWAYS_INLINE void pol_small_check(const span_t *s, const void *blk, pol_op_t op) {}
+static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol_op_t op) {}
+
+/* Block state: not kept. */
+static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {}
+static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {}
+static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {}
+static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {}
+static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {}
+
+/* Metadata life cycle: nothing to seal or key. */
+static ALWAYS_INLINE void pol_segment_new(segment_t *seg) {}
+static ALWAYS_INLINE void pol_segment_free(segment_t *seg) {}
+static ALWAYS_INLINE void pol_span_new(span_t *s) {}
+static ALWAYS_INLINE void pol_span_release(span_t *s) {}
+
+#endif
