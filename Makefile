@@ -166,5 +166,22 @@ UNIT_TESTS += $(BUILD)/unit/test_heap_$(1) $(BUILD)/unit/test_return_$(1)
 endef
 $(foreach h,$(HEAPS),$(eval $(call UNIT_HEAP_RULE,$(h))))
 UNIT_TESTS += $(BUILD)/unit/test_common
+
+# The in-band engine under a test policy (verify/unit/probe/heap_policy.h): a
+# block header, encoded links and a count of every hook, linked as probe_*.
+PROBE_SRC := $(wildcard alloc_unsafe/*.c) $(COMMON_SRC) verify/unit/probe/probe_calls.c
+PROBE_OBJ := $(patsubst %.c,$(BUILD)/obj/probe/%.o,$(PROBE_SRC))
+$(BUILD)/obj/probe/%.o: %.c $(wildcard common/*.h alloc_unsafe/*.h verify/unit/probe/*.h) Makefile
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(HEAP_CFLAGS) -Iverify/unit/probe -Ialloc_unsafe -DHEAP_NAME='"alloc_probe"' \
+	    -DALLOC_PREFIX=probe_ -c $< -o $@
+$(BUILD)/unit/test_policy: verify/unit/test_policy.c verify/unit/check.h $(PROBE_OBJ)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)ld -r -o $(BUILD)/obj/probe/alloc_probe.o $(PROBE_OBJ)
+	$(Q)objcopy --localize-hidden $(BUILD)/obj/probe/alloc_probe.o
+	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(BUILD)/obj/probe/alloc_probe.o -lpthread
+UNIT_TESTS += $(BUILD)/unit/test_policy
 unit-build: $(UNIT_TESTS)
 .PHONY: unit-build
