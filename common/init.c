@@ -6,6 +6,7 @@
 #include "fatal.h"
 #include "heap.h"
 #include "options.h"
+#include "os.h"
 #include "vg.h"
 
 bool vg_on;
@@ -24,12 +25,27 @@ void vg_quiet_slow(bool on) {
   else VALGRIND_ENABLE_ERROR_REPORTING;
 }
 
+/* Fork: the heap's locks first, the OS layer's (innermost) last; released in
+ * the reverse order. */
+static void fork_prepare(void) {
+  heap_fork_prepare();
+  os_fork_prepare();
+}
+static void fork_parent(void) {
+  os_fork_parent();
+  heap_fork_parent();
+}
+static void fork_child(void) {
+  os_fork_child();
+  heap_fork_child();
+}
+
 void alloc_process_init(void) {
   options_init();
   vg_init(alloc_opt.valgrind);
   /* Locks are taken around fork so the child never inherits one held by a
    * thread that does not exist there. */
-  pthread_atfork(heap_fork_prepare, heap_fork_parent, heap_fork_child);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
   /* Programs such as coreutils close stderr before exit: keep a private copy
    * of the statistics descriptor so the exit report still arrives. */
   if (alloc_opt.show_stats) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +56,47 @@ static void test_os(void) {
   os_mapping_t guard = os_map(2 * OS_PAGE);
   CHECK(os_protect((char *)guard.base + OS_PAGE, OS_PAGE, OS_PROT_NONE));
   os_unmap(guard);
+}
+
+/* The ownership map answers for any pointer value, at page granularity. */
+static void test_owner_map(void) {
+  static const uintptr_t wild[] = {0, 1, 0xfff, 0xdeadbeefdeadbeefull, 0xffff800000000000ull,
+                                   0x0000800000000000ull, 0xffffffffffffffffull,
+                                   0x00007ffffffff000ull};
+  for (size_t i = 0; i < ARRAY_LEN(wild); i++) CHECK(os_tag_of((void *)wild[i]) == 0);
+  os_mapping_t m = os_map_tagged(4 * OS_PAGE, OS_PAGE, 0, 7);
+  CHECK(m.base && m.tag == 7);
+  char *b = m.base;
+  CHECK(os_tag_of(b) == 7 && os_tag_of(b + 4 * OS_PAGE - 1) == 7 && os_owns(b + 5000));
+  CHECK(os_tag_of(b - 1) != 7 && os_tag_of(b + 4 * OS_PAGE) != 7);
+  CHECK(os_tag_of(&m) == 0 && os_tag_of((void *)test_owner_map) == 0);
+  /* The program's own mapping right after ours is not ours. */
+  char *mine = mmap(b + 4 * OS_PAGE, OS_PAGE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (mine != MAP_FAILED) {
+    CHECK(os_tag_of(mine) == 0);
+    munmap(mine, OS_PAGE);
+  }
+  char *prog = mmap(NULL, OS_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(prog != MAP_FAILED && os_tag_of(prog) == 0);
+  munmap(prog, OS_PAGE);
+  /* Trimming a part: only that part stops being ours. */
+  os_unmap_range(b + 3 * OS_PAGE, OS_PAGE);
+  CHECK(os_tag_of(b + 3 * OS_PAGE) == 0 && os_tag_of(b + 2 * OS_PAGE) == 7);
+  m.size = 3 * OS_PAGE;
+  /* Remap: the new range carries the tag, a moved-from range does not. */
+  os_mapping_t r = os_remap(m, 2048 * OS_PAGE, (size_t)4 << 20);
+  CHECK(r.base && r.tag == 7);
+  CHECK(os_tag_of(r.base) == 7 && os_tag_of((char *)r.base + 2048 * OS_PAGE - 1) == 7);
+  if (r.base != m.base) CHECK(os_tag_of(m.base) == 0);
+  os_mapping_t s = os_remap(r, OS_PAGE, 0);
+  CHECK(s.base == r.base && os_tag_of(s.base) == 7 && os_tag_of((char *)s.base + OS_PAGE) == 0);
+  os_unmap(s);
+  CHECK(os_tag_of(s.base) == 0);
+  os_mapping_t d = os_map(OS_PAGE);
+  CHECK(os_tag_of(d.base) == OS_TAG_HEAP);
+  os_unmap(d);
+  CHECK(os_bytes_meta() > 0);
 }
 
 static void test_bootstrap(void) {
@@ -142,6 +184,7 @@ static void test_fatal(void) {
 
 int main(void) {
   test_os();
+  test_owner_map();
   test_bootstrap();
   test_options();
   test_fatal();
