@@ -7,6 +7,7 @@
 #include "heap.h"
 #include "options.h"
 #include "os.h"
+#include "random.h"
 #include "vg.h"
 
 bool vg_on;
@@ -37,11 +38,13 @@ static void fork_parent(void) {
 }
 static void fork_child(void) {
   os_fork_child();
+  random_fork_child();
   heap_fork_child();
 }
 
 void alloc_process_init(void) {
   options_init();
+  random_init();
   vg_init(alloc_opt.valgrind);
   /* Locks are taken around fork so the child never inherits one held by a
    * thread that does not exist there. */
@@ -52,6 +55,8 @@ void alloc_process_init(void) {
     int fd = fcntl((int)alloc_opt.stats_fd, F_DUPFD_CLOEXEC, 64);
     if (fd >= 0) alloc_opt.stats_fd = fd;
   }
+  /* Start-up is over for the frozen globals: options and secret. */
+  frozen_seal();
   if (alloc_opt.verbose) {
     alloc_write_str(2, HEAP_NAME ": initialised\n");
     options_print(2);

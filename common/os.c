@@ -3,7 +3,9 @@
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "os.h"
 #include "util.h"
@@ -180,4 +182,24 @@ void os_decommit(void *addr, size_t size) {
 
 bool os_protect(void *addr, size_t size, os_prot_t prot) {
   return mprotect(addr, size, prot == OS_PROT_RW ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+}
+
+size_t os_page_size(void) {
+  static size_t g_page; /* a cache: the same value is computed by any thread */
+  size_t p = __atomic_load_n(&g_page, __ATOMIC_RELAXED);
+  if (p) return p;
+  p = (size_t)getauxval(AT_PAGESZ);
+  if (!p) {
+    long s = sysconf(_SC_PAGESIZE);
+    p = s > 0 ? (size_t)s : OS_PAGE;
+  }
+  __atomic_store_n(&g_page, p, __ATOMIC_RELAXED);
+  return p;
+}
+
+bool os_seal(void *addr, size_t size) {
+  int saved = errno;
+  bool ok = mprotect(addr, size, PROT_READ) == 0;
+  errno = saved;
+  return ok;
 }

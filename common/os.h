@@ -75,6 +75,13 @@ void os_decommit(void *addr, size_t size);
 /* Change the protection of [addr, addr+size) (guard pages). false on failure. */
 bool os_protect(void *addr, size_t size, os_prot_t prot);
 
+/* The page size of the running kernel (getauxval(AT_PAGESZ), else
+ * sysconf); OS_PAGE is the compile-time minimum every size is rounded to. */
+size_t os_page_size(void);
+/* Make [addr, addr+size) read-only for good (sealing start-up globals);
+ * addr and size page-aligned.  false on failure. */
+bool os_seal(void *addr, size_t size);
+
 /* ---- the ownership map ---------------------------------------------------
  * Two levels over the 48-bit user address space: OS_OWN_L1 slots of 4 GiB,
  * each NULL or a leaf of one tag byte per 4 KiB page (1 MiB, mapped by os.c

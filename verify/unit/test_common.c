@@ -13,6 +13,8 @@
 #include "bootstrap.h"
 #include "check.h"
 #include "fatal.h"
+#include "frozen.h"
+#include "random.h"
 #include "options.h"
 #include "os.h"
 #include "util.h"
@@ -121,6 +123,8 @@ static int parse_in_child(const char *const *env, char *err, size_t errlen, allo
   pid_t pid = fork();
   if (pid == 0) {
     dup2(ep[1], 2);
+    /* Start-up sealed the options: open them again to parse anew. */
+    if (mprotect(&alloc_frozen, sizeof alloc_frozen, PROT_READ | PROT_WRITE)) _exit(4);
     clearenv();
     for (const char *const *e = env; *e; e++) putenv((char *)*e);
     options_init();
@@ -182,7 +186,91 @@ static void test_fatal(void) {
   CHECK(strcmp(alloc_fmt_u64(num, UINT64_MAX, 16), "ffffffffffffffff") == 0);
 }
 
-int main(void) {
+/* Run this program again as "--secret": it prints its secret and fallback. */
+static int secret_of_new_process(const char *self, uint64_t out[2]) {
+  int op[2];
+  if (pipe(op)) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(op[1], 1);
+    execl(self, self, "--secret", (char *)NULL);
+    _exit(127);
+  }
+  close(op[1]);
+  ssize_t n = read(op[0], out, 2 * sizeof(uint64_t));
+  close(op[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  return n == 2 * (ssize_t)sizeof(uint64_t) && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void test_random(const char *self) {
+  /* The heap's load-time constructor already ran alloc_process_init. */
+  CHECK(random_source() == 1); /* getrandom works on this machine */
+  uint64_t s0 = alloc_secret(0);
+  random_init(); /* once: a second call changes nothing */
+  CHECK(alloc_secret(0) == s0);
+  CHECK(alloc_secret(0) && alloc_secret(1) && alloc_secret(2) && alloc_secret(3));
+  uint64_t fb[4];
+  random_fallback(fb);
+  CHECK(fb[0] && fb[1] && fb[2] && fb[3] && fb[0] != alloc_secret(0));
+  uint64_t a[2], b[2];
+  CHECK(secret_of_new_process(self, a) == 0 && secret_of_new_process(self, b) == 0);
+  CHECK(a[0] != b[0]); /* the secret differs per process */
+  CHECK(a[1] != b[1]); /* and so does the fallback alone */
+  CHECK(a[0] != alloc_secret(0));
+  /* The generator: not stuck, and parent and child diverge after fork, while
+   * the child keeps the secret. */
+  uint64_t r1 = rand_next(), r2 = rand_next();
+  CHECK(r1 != r2 && r1 != s0);
+  int op[2];
+  CHECK(pipe(op) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    random_fork_child(); /* what common/init.c's atfork child handler does */
+    uint64_t v[2] = {rand_next(), alloc_secret(0)};
+    _exit(write(op[1], v, sizeof v) == sizeof v ? 0 : 1);
+  }
+  close(op[1]);
+  uint64_t child[2] = {0, 0}, mine = rand_next();
+  CHECK(read(op[0], child, sizeof child) == sizeof child);
+  close(op[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  CHECK(child[0] != mine && child[1] == alloc_secret(0));
+}
+
+/* Start-up sealed the page; a write to the options or the secret faults. */
+static void test_seal(void) {
+  CHECK(alloc_frozen.f.sealed);
+  for (int what = 0; what < 2; what++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (!frozen_seal()) _exit(3);
+      if (alloc_opt.decay_ms != 1000) _exit(4); /* still readable */
+      if (what == 0) *(volatile long *)&alloc_opt.decay_ms = 5;
+      else *(volatile uint64_t *)&alloc_frozen.f.secret[2] = 5;
+      _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+  }
+  CHECK((uintptr_t)&alloc_frozen % OS_PAGE == 0 && sizeof alloc_frozen == OS_PAGE);
+  CHECK((void *)&alloc_opt == (void *)&alloc_frozen);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--secret") == 0) {
+    random_init();
+    uint64_t fb[4], v[2];
+    random_fallback(fb);
+    v[0] = alloc_secret(0);
+    v[1] = fb[0];
+    return write(1, v, sizeof v) == sizeof v ? 0 : 1;
+  }
+  test_random(argv[0]);
+  test_seal();
   test_os();
   test_owner_map();
   test_bootstrap();
