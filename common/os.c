@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -181,7 +182,88 @@ void os_decommit(void *addr, size_t size) {
 }
 
 bool os_protect(void *addr, size_t size, os_prot_t prot) {
-  return mprotect(addr, size, prot == OS_PROT_RW ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+  int saved = errno;
+  bool ok = mprotect(addr, size, prot == OS_PROT_RW ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+  if (ok) errno = saved;
+  return ok;
+}
+
+/* m->prot after [addr, addr+size) of it became prot. */
+static void note_prot(os_mapping_t *m, const void *addr, size_t size, os_prot_t prot) {
+  if (addr == m->base && size == m->size) m->prot = prot;
+  else if (m->prot != prot) m->prot = OS_PROT_MIXED;
+}
+
+bool os_protect_part(os_mapping_t *m, void *addr, size_t size, os_prot_t prot) {
+  if (!os_protect(addr, size, prot)) return false;
+  note_prot(m, addr, size, prot);
+  return true;
+}
+bool os_protect_mapping(os_mapping_t *m, os_prot_t prot) {
+  return os_protect_part(m, m->base, m->size, prot);
+}
+
+/* ---- reserve, commit, guard ------------------------------------------------ */
+
+os_mapping_t os_reserve(size_t size, size_t align, uint8_t tag) {
+  os_mapping_t m = os_map_tagged(size, align, 0, tag);
+  /* Mapped RW then closed: one code path for alignment and the map; the
+   * pages were never touched, so nothing is committed. */
+  if (m.base && !os_protect_mapping(&m, OS_PROT_NONE)) {
+    os_unmap(m);
+    m.base = NULL;
+    m.size = 0;
+  }
+  return m;
+}
+
+bool os_commit(os_mapping_t *m, void *addr, size_t size) {
+  return os_protect_part(m, addr, size, OS_PROT_RW);
+}
+
+void os_uncommit(os_mapping_t *m, void *addr, size_t size) {
+  os_decommit(addr, size);
+  os_protect_part(m, addr, size, OS_PROT_NONE);
+}
+
+bool os_guard(os_mapping_t *m, void *addr, size_t size) {
+  if (!os_protect_part(m, addr, size, OS_PROT_NONE)) return false;
+  int saved = errno;
+  madvise(addr, size, MADV_DONTNEED); /* what it held is no one's any more */
+  errno = saved;
+  return true;
+}
+
+/* The one choice of advice (os.h): MADV_FREE when the kernel has it. */
+static int g_no_madv_free;
+void os_release(void *addr, size_t size) {
+  if (!size) return;
+  int saved = errno;
+  bool done = false;
+#ifdef MADV_FREE
+  if (!__atomic_load_n(&g_no_madv_free, __ATOMIC_RELAXED)) {
+    done = madvise(addr, size, MADV_FREE) == 0;
+    if (!done && errno == EINVAL) __atomic_store_n(&g_no_madv_free, 1, __ATOMIC_RELAXED);
+  }
+#endif
+  if (!done) done = madvise(addr, size, MADV_DONTNEED) == 0;
+  if (done) __atomic_add_fetch(&g_decommitted, size, __ATOMIC_RELAXED);
+  errno = saved;
+}
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+static int g_no_names;
+bool os_name(void *addr, size_t size, const char *name) {
+  if (__atomic_load_n(&g_no_names, __ATOMIC_RELAXED)) return false;
+  int saved = errno;
+  bool ok = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, size,
+                  (unsigned long)name) == 0;
+  if (!ok && errno == EINVAL) __atomic_store_n(&g_no_names, 1, __ATOMIC_RELAXED);
+  errno = saved;
+  return ok;
 }
 
 size_t os_page_size(void) {

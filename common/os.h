@@ -37,7 +37,9 @@
 
 #define OS_PAGE ((size_t)4096)
 
-typedef enum { OS_PROT_NONE = 0, OS_PROT_RW = 1 } os_prot_t;
+/* A mapping's protection.  MIXED: its pages differ (a reservation partly
+ * committed, a mapping with guard pages); the owner knows which are which. */
+typedef enum { OS_PROT_NONE = 0, OS_PROT_RW = 1, OS_PROT_MIXED = 2 } os_prot_t;
 
 /* Ownership tags: 0 = not ours; a heap may use any value 1..255 for its own
  * kinds of mapping (segments, large blocks, metadata, ...). */
@@ -46,7 +48,7 @@ enum { OS_TAG_NONE = 0, OS_TAG_HEAP = 1 };
 typedef struct os_mapping {
   void *base;     /* NULL when the mapping failed */
   size_t size;    /* bytes, a multiple of OS_PAGE */
-  os_prot_t prot;
+  os_prot_t prot; /* kept true by os_commit/os_uncommit/os_guard/os_protect_mapping */
   uint8_t tag;    /* ownership tag recorded for every page of it */
 } os_mapping_t;
 
@@ -72,8 +74,46 @@ os_mapping_t os_remap(os_mapping_t m, size_t new_size, size_t align);
 /* Tell the kernel [addr, addr+size) is unused: the pages are released and read
  * back as zero; the range stays mapped and RW. */
 void os_decommit(void *addr, size_t size);
-/* Change the protection of [addr, addr+size) (guard pages). false on failure. */
+/* Change the protection of [addr, addr+size) (RW or NONE). false on failure.
+ * Records nothing: a caller that keeps an os_mapping_t uses the forms below,
+ * which keep its prot field true. */
 bool os_protect(void *addr, size_t size, os_prot_t prot);
+/* The same on the whole of *m, or on [addr, addr+size) inside it; m->prot
+ * becomes prot (the whole mapping) or OS_PROT_MIXED (a part). */
+bool os_protect_mapping(os_mapping_t *m, os_prot_t prot);
+bool os_protect_part(os_mapping_t *m, void *addr, size_t size, os_prot_t prot);
+
+/* ---- reserve, commit, guard ------------------------------------------------
+ * A reservation is address space only: PROT_NONE, no memory behind it, in
+ * the ownership map like any mapping (tag as os_map_tagged), counted in the
+ * bytes-mapped statistic (it counts address space).  Any access faults until
+ * the range is committed. */
+os_mapping_t os_reserve(size_t size, size_t align, uint8_t tag);
+/* Make [addr, addr+size) of m read-write; its pages read as zero the first
+ * time (fresh, or given back by os_uncommit).  false on failure (ENOMEM). */
+bool os_commit(os_mapping_t *m, void *addr, size_t size);
+/* Give [addr, addr+size) of m back to the kernel and make it PROT_NONE
+ * again: reserved, not committed.  Counted as decommitted. */
+void os_uncommit(os_mapping_t *m, void *addr, size_t size);
+/* Guard pages: [addr, addr+size) of m becomes PROT_NONE (contents released),
+ * so any access faults.  false on failure (the range is then unchanged). */
+bool os_guard(os_mapping_t *m, void *addr, size_t size);
+
+/* Give [addr, addr+size) back to the kernel when its contents no longer
+ * matter and need NOT read back as zero: the range stays mapped and RW, and
+ * reads either old bytes or zeros.  This is the one place that chooses
+ * between MADV_FREE (cheaper: the kernel takes the pages only under memory
+ * pressure; what RSS shows lags) and MADV_DONTNEED (immediate; used when the
+ * kernel has no MADV_FREE).  os_decommit above always uses MADV_DONTNEED,
+ * because its callers rely on zeros. */
+void os_release(void *addr, size_t size);
+
+/* Name [addr, addr+size) in /proc/<pid>/maps as "[anon:<name>]" (prctl
+ * PR_SET_VMA_ANON_NAME, Linux 5.17+ with CONFIG_ANON_VMA_NAME).  name must
+ * be short printable text without brackets, backslash, dollar or backquote
+ * (kernel rule).  false, and silently nothing, when the kernel does not
+ * support it (a rejected name turns naming off the same way). */
+bool os_name(void *addr, size_t size, const char *name);
 
 /* The page size of the running kernel (getauxval(AT_PAGESZ), else
  * sysconf); OS_PAGE is the compile-time minimum every size is rounded to. */
