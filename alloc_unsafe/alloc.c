@@ -65,3 +65,35 @@ void *heap_realloc(void *p, size_t n) {
   heap_free(p);
   return q;
 }
+
+/* ---- appended for common/heap.h's newer operations ---------------------- */
+
+/* The alignment is implied by where the block sits: nothing to check here. */
+void heap_free_aligned_sized(void *p, size_t align, size_t n) { heap_free(p); }
+
+/* A small block: class size minus p's offset within its block, from the
+ * span.  A large block: from its header, which seg_of(p) finds only while p
+ * is in the first SEG_SIZE of the mapping; beyond, seg_of(p) is the block's
+ * own bytes, so the header read back must look consistent or the answer is
+ * "unknown".  (alloc_unsafe trusts p: bytes the program wrote could pass.) */
+size_t heap_object_size(const void *p) {
+  segment_t *seg = seg_of(p);
+  uintptr_t a = (uintptr_t)p;
+  if (seg->pages[0].cls == CLS_FREE) { /* a small segment: page 0 is its header */
+    span_t *pg = page_of(p);
+    if (pg->cls >= NCLASSES) return ALLOC_OBJECT_SIZE_UNKNOWN;
+    span_t *s = pg - pg->back;
+    uintptr_t base = (uintptr_t)span_base(s);
+    size_t stride = size_classes[pg->cls].size;
+    if (a < base || a >= base + (size_t)size_classes[pg->cls].nblocks * stride)
+      return ALLOC_OBJECT_SIZE_UNKNOWN;
+    return stride - (a - base) % stride;
+  }
+  size_t off = seg->large_off;
+  if (seg->map.base != seg || off < OS_PAGE || off > SEG_SIZE ||
+      seg->pages[off >> PAGE_SHIFT].cls != CLS_LARGE || seg->large_usable > seg->map.size)
+    return ALLOC_OBJECT_SIZE_UNKNOWN;
+  uintptr_t start = (uintptr_t)seg + off;
+  if (a < start || a >= start + seg->large_usable) return ALLOC_OBJECT_SIZE_UNKNOWN;
+  return start + seg->large_usable - a;
+}

@@ -25,14 +25,24 @@
 
 #include <stddef.h>
 
+#include "alloc_api.h"
 #include "stats.h"
 
 void *heap_calloc(size_t n);                     /* memory reads as zero */
 void *heap_memalign(size_t align, size_t n);
 void heap_free_sized(void *p, size_t n);         /* n: the size the caller claims */
+/* p came from an aligned allocation of alignment align (a power of two, as
+ * the caller claims it: the override does not check it) and size n. */
+void heap_free_aligned_sized(void *p, size_t align, size_t n);
 /* n >= 1.  NULL: out of memory and p is untouched.  Copies min(old, n). */
 void *heap_realloc(void *p, size_t n);
 size_t heap_usable_size(const void *p);
+/* p: any pointer into a live block (not only its start).  Returns the bytes
+ * from p to the end of the block's usable size, or ALLOC_OBJECT_SIZE_UNKNOWN
+ * (SIZE_MAX, alloc_api.h) when the heap cannot tell - it never faults on a p
+ * the heap handed out.  A trusting heap may answer nonsense for a p that is
+ * not inside a live block; a validating heap answers UNKNOWN or fails. */
+size_t heap_object_size(const void *p);
 int heap_trim(size_t pad);                       /* 1 if memory was released */
 size_t heap_validate(void);                      /* live blocks; fatal if broken */
 void heap_stats(alloc_stats_t *s);

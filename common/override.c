@@ -162,7 +162,9 @@ EXPORT void PUB(free_sized)(void *p, size_t n) {
 }
 
 EXPORT void PUB(free_aligned_sized)(void *p, size_t align, size_t n) {
-  PUB(free_sized)(p, n);
+  if (!p || bootstrap_owns(p)) return;
+  vg_free(p);
+  heap_free_aligned_sized(p, align, n);
 }
 
 EXPORT int PUB(malloc_trim)(size_t pad) { return heap_trim(pad); }
@@ -171,6 +173,11 @@ EXPORT int PUB(malloc_trim)(size_t pad) { return heap_trim(pad); }
 
 EXPORT size_t PUB(alloc_validate)(void) { return heap_validate(); }
 EXPORT void PUB(alloc_stats_print)(int fd, int json) { stats_print(fd, json); }
+EXPORT size_t PUB(malloc_object_size)(const void *p) {
+  if (!p) return 0;
+  if (bootstrap_owns(p)) return ALLOC_OBJECT_SIZE_UNKNOWN;
+  return heap_object_size(p);
+}
 
 /* ---- glibc introspection -------------------------------------------------- */
 /* Honest figures from the heap's statistics: arena = bytes mapped, in use =
