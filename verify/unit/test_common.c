@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc_api.h"
 #include "bootstrap.h"
 #include "check.h"
 #include "fatal.h"
@@ -167,6 +168,14 @@ static void test_reserve_guard(void) {
   os_unmap(m);
 }
 
+static int got_dummy;
+/* The prefixed functions of the heap whose objects this test links. */
+#define CAT2_(a, b) a##b
+#define CAT_(a, b) CAT2_(a, b)
+#define H(name) CAT_(HEAP_PREFIX, name)
+#define DECLARE_(prefix) ALLOC_API_DECLARE(prefix)
+DECLARE_(HEAP_PREFIX)
+
 static void test_bootstrap(void) {
   void *a = bootstrap_alloc(10, 16), *b = bootstrap_alloc(100, 4096);
   CHECK(a && b && bootstrap_owns(a) && bootstrap_owns(b));
@@ -175,6 +184,30 @@ static void test_bootstrap(void) {
   CHECK(!bootstrap_owns(&a) && !bootstrap_owns(NULL));
   CHECK(bootstrap_alloc(BOOTSTRAP_SIZE + 1, 16) == NULL);
   CHECK(bootstrap_alloc(16, 8192) == NULL);
+  /* Out-of-band block bits: start, interior, freed. */
+  unsigned char *c = bootstrap_alloc(100, 64);
+  CHECK(bootstrap_state(c) == BOOT_LIVE && bootstrap_state(c + 16) == BOOT_INTERIOR);
+  CHECK(bootstrap_state(c + 1) == BOOT_INTERIOR && bootstrap_state(c - 16) == BOOT_INTERIOR);
+  CHECK(bootstrap_state(&got_dummy) == BOOT_NOT_OURS && bootstrap_state(NULL) == BOOT_NOT_OURS);
+  CHECK(bootstrap_object_size(c) == bootstrap_usable(c));
+  CHECK(bootstrap_object_size(c + 33) == bootstrap_usable(c) - 33);
+  CHECK(bootstrap_object_size(c - 1) == SIZE_MAX); /* the size word in front */
+  CHECK(bootstrap_note_free(c) == BOOT_LIVE && bootstrap_state(c) == BOOT_FREED);
+  CHECK(bootstrap_note_free(c) == BOOT_FREED);
+  CHECK(bootstrap_note_free(c + 16) == BOOT_INTERIOR && bootstrap_state(c + 16) == BOOT_INTERIOR);
+  /* The override marks a bootstrap block freed (a validating heap's hook
+   * runs first, heap.h), and answers object sizes inside it. */
+  unsigned char *d = bootstrap_alloc(200, 16);
+  CHECK(H(malloc_object_size)(d + 10) == bootstrap_usable(d) - 10);
+  CHECK(H(malloc_usable_size)(d) == bootstrap_usable(d));
+  H(free)(d);
+  CHECK(bootstrap_state(d) == BOOT_FREED);
+  unsigned char *e = bootstrap_alloc(50, 16), *f = bootstrap_alloc(50, 16);
+  H(free_sized)(e, 50);
+  void *g = H(realloc)(f, 5000); /* moves out of the arena */
+  CHECK(bootstrap_state(e) == BOOT_FREED && bootstrap_state(f) == BOOT_FREED);
+  CHECK(g && !bootstrap_owns(g));
+  H(free)(g);
   size_t got = 0;
   while (bootstrap_alloc(4096, 16)) got++;
   CHECK(got > 0 && got < BOOTSTRAP_SIZE / 4096); /* exhausts, then NULL */
