@@ -13,6 +13,7 @@
  * and when the current span's free list is empty. */
 void *malloc_slow(size_t n, size_t align) {
   if (unlikely(!heap_ready()) && !heap_init()) return bootstrap_alloc(n, align);
+  if (unlikely(alloc_dying())) return bootstrap_alloc(n, align); /* fatal.h: no locks */
   if (n > SMALL_MAX || align > PAGE_SIZE) return large_alloc(n, align, false);
   unsigned c = class_of(MAX(n, align));
   while (size_classes[c].size % align) c++; /* a class whose blocks are aligned */
@@ -20,6 +21,7 @@ void *malloc_slow(size_t n, size_t align) {
 }
 
 void free_slow(void *p, unsigned cls) {
+  if (unlikely(alloc_dying())) return; /* fatal.h: leak rather than lock */
   if (cls == CLS_LARGE) large_free(p);
   else theap_free_slow(p, cls);
 }
@@ -28,7 +30,8 @@ void heap_free_sized(void *p, size_t n) { heap_free(p); }
 
 void *heap_calloc(size_t n) {
   if (n > SMALL_MAX) {
-    if (unlikely(!heap_ready()) && !heap_init()) return bootstrap_alloc(n, ALLOC_MIN_ALIGN);
+    if ((unlikely(!heap_ready()) && !heap_init()) || unlikely(alloc_dying()))
+      return bootstrap_alloc(n, ALLOC_MIN_ALIGN);
     return large_alloc(n, ALLOC_MIN_ALIGN, true); /* fresh mappings are already zero */
   }
   void *p = heap_malloc(n);

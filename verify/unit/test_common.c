@@ -264,22 +264,76 @@ static void test_options(void) {
   CHECK(strstr(err, "ALLOC_STATS_FD='99999999999999999999'"));
 }
 
-static void test_fatal(void) {
+/* Run fn(arg) in a child with stderr to a pipe; its stderr in buf, its wait
+ * status returned. */
+static int stderr_of(void (*fn)(int), int arg, char *buf, size_t len) {
   int ep[2];
-  CHECK(pipe(ep) == 0);
+  if (pipe(ep)) return -1;
   pid_t pid = fork();
   if (pid == 0) {
     dup2(ep[1], 2);
-    alloc_fatal("double free (small)", (void *)0x7f00dead0010);
+    fn(arg);
+    _exit(0);
   }
   close(ep[1]);
-  char buf[256];
-  ssize_t n = read(ep[0], buf, sizeof buf - 1);
-  buf[n > 0 ? n : 0] = 0;
+  size_t got = 0;
+  ssize_t n;
+  while (got < len - 1 && (n = read(ep[0], buf + got, len - 1 - got)) > 0) got += (size_t)n;
+  buf[got] = 0;
+  close(ep[0]);
   int st;
   waitpid(pid, &st, 0);
+  return st;
+}
+
+static void fatal_plain(int i) { alloc_fatal("double free (small)", (void *)0x7f00dead0010); }
+static void fatal_value(int i) { alloc_fatal2("corrupted block header", (void *)0x1000, 0xbadc0de); }
+static void fatal_size(int i) { alloc_fatal_size("free_sized: wrong size", (void *)0x2000, 48, 64); }
+static void fatal_listed(int i) { alloc_fatal(alloc_check_name((alloc_check_t)i), (void *)0x30); }
+static void warn_long(int i) {
+  char big[700];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  alloc_warn("value '", big, "' is too long");
+}
+static void on_abort_report_dying(int sig) { _exit(alloc_dying() ? 10 : 11); }
+static void fatal_sets_dying(int i) {
+  if (alloc_dying()) _exit(9);
+  signal(SIGABRT, on_abort_report_dying);
+  alloc_fatal("x", NULL);
+}
+
+static void test_fatal(void) {
+  char buf[1024];
+  int st = stderr_of(fatal_plain, 0, buf, sizeof buf);
   CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
   CHECK(strcmp(buf, HEAP_NAME ": fatal: double free (small) at 0x7f00dead0010\n") == 0);
+  st = stderr_of(fatal_value, 0, buf, sizeof buf);
+  CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+  CHECK(strcmp(buf, HEAP_NAME ": fatal: corrupted block header at 0x1000 (value 0xbadc0de)\n") == 0);
+  st = stderr_of(fatal_size, 0, buf, sizeof buf);
+  CHECK(strcmp(buf, HEAP_NAME ": fatal: free_sized: wrong size at 0x2000: claimed 48, real 64\n") == 0);
+  /* Every listed check: a distinct non-empty name, printed as it is. */
+  for (int i = 0; i < ALLOC_CHECK_COUNT; i++) {
+    const char *name = alloc_check_name((alloc_check_t)i);
+    CHECK(name && *name && strcmp(name, "?") != 0);
+    for (int j = 0; j < i; j++) CHECK(strcmp(name, alloc_check_name((alloc_check_t)j)) != 0);
+    char want[256];
+    snprintf(want, sizeof want, HEAP_NAME ": fatal: %s at 0x30\n", name);
+    st = stderr_of(fatal_listed, i, buf, sizeof buf);
+    CHECK(WIFSIGNALED(st) && strcmp(buf, want) == 0);
+  }
+  CHECK(strcmp(alloc_check_name(ALLOC_CHECK_COUNT), "?") == 0);
+  CHECK(strcmp(alloc_check_name(ALLOC_CHECK_DOUBLE_FREE_SMALL), "double free (small)") == 0);
+  /* A warning cut to fit still ends in its newline (and is one line). */
+  stderr_of(warn_long, 0, buf, sizeof buf);
+  size_t len = strlen(buf);
+  CHECK(len > 100 && len <= 512 && buf[len - 1] == '\n' && strchr(buf, '\n') == buf + len - 1);
+  CHECK(strncmp(buf, HEAP_NAME ": warning: value 'xxx", strlen(HEAP_NAME) + 20) == 0);
+  /* The fatal path sets the dying flag (tested in the child, before abort). */
+  CHECK(!alloc_dying());
+  st = stderr_of(fatal_sets_dying, 0, buf, sizeof buf);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 10);
   char num[24];
   CHECK(strcmp(alloc_fmt_u64(num, 0, 10), "0") == 0);
   CHECK(strcmp(alloc_fmt_u64(num, UINT64_MAX, 16), "ffffffffffffffff") == 0);
