@@ -152,6 +152,7 @@ $(BUILD)/unit/test_common: verify/unit/test_common.c verify/unit/check.h $($(fir
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(UNIT_CFLAGS) -Ialloc_$(firstword $(HEAPS)) -DHEAP_NAME='"alloc_$(firstword $(HEAPS))"' \
+	    -DHEAP_PREFIX=$(firstword $(HEAPS))_ \
 	    -o $@ $(filter %.c %.o,$^) -lpthread
 define UNIT_HEAP_RULE
 $(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h $(LIBDIR)/liballoc_$(1)_prefixed.a

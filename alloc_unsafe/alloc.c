@@ -28,6 +28,7 @@ static void *alloc_once(size_t n, size_t align) {
  * and when the current span's free list is empty. */
 void *malloc_slow(size_t n, size_t align) {
   if (unlikely(!alloc_ready()) && !alloc_init()) return bootstrap_alloc(n, align);
+  if (unlikely(alloc_dying())) return bootstrap_alloc(n, align); /* fatal.h: no locks */
   void *p = alloc_once(n, align);
   if (unlikely(!p) && maintain_release_all()) p = alloc_once(n, align);
   maintain_tick();
@@ -42,6 +43,7 @@ static segment_t *large_header(const void *p, pol_op_t op) {
 }
 
 void free_slow(void *b, unsigned cls) {
+  if (unlikely(alloc_dying())) return; /* fatal.h: leak rather than lock */
   if (cls == CLS_LARGE) large_free(large_header(b, POL_FREE), b);
   else theap_free_slow(b, cls);
   maintain_tick();
@@ -51,7 +53,8 @@ void heap_free_sized(void *p, size_t n) { heap_free(p); }
 
 void *heap_calloc(size_t n) {
   if (n + POLICY_BLOCK_HDR > SMALL_MAX) {
-    if (unlikely(!alloc_ready()) && !alloc_init()) return bootstrap_alloc(n, ALLOC_MIN_ALIGN);
+    if ((unlikely(!alloc_ready()) && !alloc_init()) || unlikely(alloc_dying()))
+      return bootstrap_alloc(n, ALLOC_MIN_ALIGN);
     void *p = large_alloc(n, ALLOC_MIN_ALIGN, true); /* fresh mappings are already zero */
     if (unlikely(!p) && maintain_release_all()) p = large_alloc(n, ALLOC_MIN_ALIGN, true);
     maintain_tick();
@@ -96,4 +99,35 @@ void *heap_realloc(void *p, size_t n) {
   memcpy(q, p, MIN(old, n));
   heap_free(p);
   return q;
+}
+
+/* The alignment is implied by where the block sits: nothing to check here. */
+void heap_free_aligned_sized(void *p, size_t align, size_t n) { heap_free(p); }
+
+/* A small block: class size minus p's offset within its block, from the
+ * span.  A large block: from its header, which seg_of(p) finds only while p
+ * is in the first SEG_SIZE of the mapping; beyond, seg_of(p) is the block's
+ * own bytes, so the header read back must look consistent or the answer is
+ * "unknown".  (alloc_unsafe trusts p: bytes the program wrote could pass.) */
+size_t heap_object_size(const void *p) {
+  pol_page_of(p, POL_OBJSIZE);
+  segment_t *seg = seg_of(p);
+  uintptr_t a = (uintptr_t)p;
+  if (seg->pages[0].cls == CLS_FREE) { /* a small segment: page 0 is its header */
+    span_t *pg = page_of(p);
+    if (pg->cls >= NCLASSES) return ALLOC_OBJECT_SIZE_UNKNOWN;
+    span_t *s = pg - pg->back;
+    uintptr_t base = (uintptr_t)span_base(s);
+    size_t stride = size_classes[pg->cls].size;
+    if (a < base || a >= base + (size_t)size_classes[pg->cls].nblocks * stride)
+      return ALLOC_OBJECT_SIZE_UNKNOWN;
+    return stride - (a - base) % stride;
+  }
+  size_t off = seg->large_off;
+  if (seg->map.base != seg || off < OS_PAGE || off > SEG_SIZE ||
+      seg->pages[off >> PAGE_SHIFT].cls != CLS_LARGE || seg->large_usable > seg->map.size)
+    return ALLOC_OBJECT_SIZE_UNKNOWN;
+  uintptr_t start = (uintptr_t)seg + off;
+  if (a < start || a >= start + seg->large_usable) return ALLOC_OBJECT_SIZE_UNKNOWN;
+  return start + seg->large_usable - a;
 }

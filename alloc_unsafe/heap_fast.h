@@ -19,6 +19,10 @@
 
 #include "internal.h"
 
+/* heap.h: the pointers the override does not pass on (bootstrap blocks,
+ * realloc to an impossible size); the policy decides whether to look. */
+static ALWAYS_INLINE void heap_check_early(const void *p, int op) { pol_check_early(p, op); }
+
 /* Cold paths, in alloc.c.  free_slow: b is the block (small) or p (large). */
 void *malloc_slow(size_t n, size_t align);
 void free_slow(void *b, unsigned cls);

@@ -142,6 +142,9 @@ static inline char *span_base(span_t *s) {
  *   pol_page_of(p, op)  the page entry of a pointer entering the heap (free,
  *                      realloc, usable size, object size); a validating
  *                      policy proves p lies in this heap's memory first
+ *   pol_check_early(p, op)  a pointer the override keeps from the heap
+ *                      (heap.h's heap_check_early: bootstrap blocks,
+ *                      realloc to an impossible size)
  *   pol_small_check(s, blk, op)  blk (from such a pointer) is a live block
  *                      of span s
  *   pol_large_check(h, p, op)    p is the live block of large header h

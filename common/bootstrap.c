@@ -2,12 +2,19 @@
  *
  *   ... | size_t n (usable bytes) | user bytes (align-aligned) ... |
  *                                 ^ pointer handed out
+ *
+ * Out of band: g_start and g_freed, one bit per 16-byte granule of the arena;
+ * a granule's start bit is set once its block is handed out, its freed bit
+ * by the first free.  Never cleared (the arena is never reused).
  */
 #include "bootstrap.h"
 #include "util.h"
 
+#define GRANULES (BOOTSTRAP_SIZE / ALLOC_MIN_ALIGN)
+
 unsigned char bootstrap_arena[BOOTSTRAP_SIZE] __attribute__((aligned(4096)));
 static size_t g_top; /* bytes used; only grows */
+static uint64_t g_start[GRANULES / 64], g_freed[GRANULES / 64];
 
 void *bootstrap_alloc(size_t n, size_t align) {
   if (align < ALLOC_MIN_ALIGN) align = ALLOC_MIN_ALIGN;
@@ -22,8 +29,46 @@ void *bootstrap_alloc(size_t n, size_t align) {
                                         __ATOMIC_RELAXED));
   unsigned char *p = bootstrap_arena + start;
   ((size_t *)p)[-1] = n;
+  size_t g = start / ALLOC_MIN_ALIGN;
+  __atomic_or_fetch(&g_start[g / 64], (uint64_t)1 << (g % 64), __ATOMIC_RELEASE);
   return p; /* static storage: already zero, never reused */
 }
 
 size_t bootstrap_usable(const void *p) { return ((const size_t *)p)[-1]; }
 size_t bootstrap_used(void) { return __atomic_load_n(&g_top, __ATOMIC_RELAXED); }
+
+static bool bit(const uint64_t *map, size_t g) {
+  return (__atomic_load_n(&map[g / 64], __ATOMIC_ACQUIRE) >> (g % 64)) & 1;
+}
+
+boot_state_t bootstrap_state(const void *p) {
+  if (!bootstrap_owns(p)) return BOOT_NOT_OURS;
+  size_t off = (size_t)((const unsigned char *)p - bootstrap_arena), g = off / ALLOC_MIN_ALIGN;
+  if (off % ALLOC_MIN_ALIGN || !bit(g_start, g)) return BOOT_INTERIOR;
+  return bit(g_freed, g) ? BOOT_FREED : BOOT_LIVE;
+}
+
+boot_state_t bootstrap_note_free(const void *p) {
+  boot_state_t st = bootstrap_state(p);
+  if (st != BOOT_LIVE && st != BOOT_FREED) return st;
+  size_t g = (size_t)((const unsigned char *)p - bootstrap_arena) / ALLOC_MIN_ALIGN;
+  uint64_t m = (uint64_t)1 << (g % 64);
+  return __atomic_fetch_or(&g_freed[g / 64], m, __ATOMIC_ACQ_REL) & m ? BOOT_FREED : BOOT_LIVE;
+}
+
+size_t bootstrap_object_size(const void *p) {
+  if (!bootstrap_owns(p)) return SIZE_MAX;
+  size_t off = (size_t)((const unsigned char *)p - bootstrap_arena);
+  /* The last block start at or below p: scan the start bits downwards. */
+  size_t g = off / ALLOC_MIN_ALIGN;
+  size_t w = g / 64;
+  uint64_t bits = __atomic_load_n(&g_start[w], __ATOMIC_ACQUIRE) &
+                  (g % 64 == 63 ? ~(uint64_t)0 : (((uint64_t)1 << (g % 64 + 1)) - 1));
+  while (!bits) {
+    if (w == 0) return SIZE_MAX;
+    bits = __atomic_load_n(&g_start[--w], __ATOMIC_ACQUIRE);
+  }
+  size_t start = (w * 64 + 63 - (size_t)__builtin_clzll(bits)) * ALLOC_MIN_ALIGN;
+  size_t n = bootstrap_usable(bootstrap_arena + start); /* written before its bit */
+  return off < start + n ? start + n - off : SIZE_MAX;
+}

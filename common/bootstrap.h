@@ -8,8 +8,12 @@
  *    it takes no lock (a CAS bump), so it works from any state;
  *  - every pointer it returns is recognised by bootstrap_owns(), which every
  *    heap's free/realloc/usable_size path asks first;
- *  - freeing bootstrap memory is a no-op: the arena is small and only used
- *    before the heap runs; bootstrap_usable() gives the usable size.
+ *  - freeing bootstrap memory never reuses it (the arena is small and only
+ *    used before the heap runs); bootstrap_usable() gives the usable size;
+ *  - the arena keeps, out of band, a bit per ALLOC_MIN_ALIGN granule for
+ *    "a block starts here" and one for "that block was freed", so a
+ *    validating heap can reject an interior or already-freed bootstrap
+ *    pointer (bootstrap_state) instead of trusting it.
  */
 #ifndef ALLOC_BOOTSTRAP_H
 #define ALLOC_BOOTSTRAP_H
@@ -26,8 +30,25 @@ static inline bool bootstrap_owns(const void *p) {
   return (uintptr_t)p - (uintptr_t)bootstrap_arena < BOOTSTRAP_SIZE;
 }
 void *bootstrap_alloc(size_t n, size_t align);
+/* p: the start of a bootstrap block (trusted; see bootstrap_state). */
 size_t bootstrap_usable(const void *p);
 /* Bytes of the arena handed out so far (statistics). */
 size_t bootstrap_used(void);
+
+/* What p is, read from the out-of-band bits only (never from the arena). */
+typedef enum {
+  BOOT_NOT_OURS = 0, /* outside the arena */
+  BOOT_INTERIOR,     /* inside the arena, not the start of a block */
+  BOOT_LIVE,         /* the start of a block not freed */
+  BOOT_FREED,        /* the start of a block already freed */
+} boot_state_t;
+boot_state_t bootstrap_state(const void *p);
+/* Mark the block starting at p freed; returns its state before (so of two
+ * racing frees exactly one sees BOOT_LIVE).  Anything but a block start is
+ * left alone. */
+boot_state_t bootstrap_note_free(const void *p);
+/* Bytes from p (inside a bootstrap block) to the end of that block; SIZE_MAX
+ * when p is in no block (padding, or outside the arena). */
+size_t bootstrap_object_size(const void *p);
 
 #endif

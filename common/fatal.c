@@ -33,27 +33,79 @@ void alloc_write_str(int fd, const char *s) {
   }
 }
 
+int alloc_dying_flag;
+
+const char *alloc_check_name(alloc_check_t id) {
+  static const char *const names[] = {
+#define ALLOC_CHECK_TEXT(id, text) text,
+      ALLOC_CHECK_LIST(ALLOC_CHECK_TEXT)
+#undef ALLOC_CHECK_TEXT
+  };
+  return (unsigned)id < ALLOC_CHECK_COUNT ? names[id] : "?";
+}
+
+/* A line under construction: parts appended, always room for the "\n". */
+typedef struct line {
+  size_t len;
+  char buf[512];
+} line_t;
+
+static void line_add(line_t *l, const char *s) {
+  while (s && *s && l->len < sizeof l->buf - 2) l->buf[l->len++] = *s++;
+}
+static void line_num(line_t *l, unsigned long long v, int base) {
+  char num[24];
+  line_add(l, alloc_fmt_u64(num, v, base));
+}
+/* Newline, then one write(2) so the line reaches fd whole. */
+static void line_end(line_t *l, int fd) {
+  l->buf[l->len++] = '\n';
+  l->buf[l->len] = 0;
+  alloc_write_str(fd, l->buf);
+}
+
+static line_t *fatal_begin(line_t *l, const char *check, const void *addr) {
+  __atomic_store_n(&alloc_dying_flag, 1, __ATOMIC_RELAXED);
+  l->len = 0;
+  line_add(l, HEAP_NAME ": fatal: ");
+  line_add(l, check);
+  line_add(l, " at 0x");
+  line_num(l, (unsigned long long)(uintptr_t)addr, 16);
+  return l;
+}
+
 void alloc_fatal(const char *check, const void *addr) {
-  /* Build the line in one buffer so it reaches stderr in one write. */
-  char line[256], num[24];
-  line[0] = 0;
-  strncat(line, HEAP_NAME ": fatal: ", sizeof line - 1);
-  strncat(line, check, sizeof line - strlen(line) - 1);
-  strncat(line, " at 0x", sizeof line - strlen(line) - 1);
-  strncat(line, alloc_fmt_u64(num, (unsigned long long)(uintptr_t)addr, 16),
-          sizeof line - strlen(line) - 1);
-  strncat(line, "\n", sizeof line - strlen(line) - 1);
-  alloc_write_str(2, line);
+  line_t l;
+  line_end(fatal_begin(&l, check, addr), 2);
+  abort();
+}
+
+void alloc_fatal2(const char *check, const void *addr, uint64_t value) {
+  line_t l;
+  fatal_begin(&l, check, addr);
+  line_add(&l, " (value 0x");
+  line_num(&l, value, 16);
+  line_add(&l, ")");
+  line_end(&l, 2);
+  abort();
+}
+
+void alloc_fatal_size(const char *check, const void *addr, size_t claimed, size_t real) {
+  line_t l;
+  fatal_begin(&l, check, addr);
+  line_add(&l, ": claimed ");
+  line_num(&l, claimed, 10);
+  line_add(&l, ", real ");
+  line_num(&l, real, 10);
+  line_end(&l, 2);
   abort();
 }
 
 void alloc_warn(const char *a, const char *b, const char *c) {
-  char line[512];
-  line[0] = 0;
-  strncat(line, HEAP_NAME ": warning: ", sizeof line - 1);
-  if (a) strncat(line, a, sizeof line - strlen(line) - 1);
-  if (b) strncat(line, b, sizeof line - strlen(line) - 1);
-  if (c) strncat(line, c, sizeof line - strlen(line) - 1);
-  strncat(line, "\n", sizeof line - strlen(line) - 1);
-  alloc_write_str(2, line);
+  line_t l = {.len = 0};
+  line_add(&l, HEAP_NAME ": warning: ");
+  line_add(&l, a);
+  line_add(&l, b);
+  line_add(&l, c);
+  line_end(&l, 2);
 }

@@ -9,6 +9,20 @@
  *   - pointers p != NULL that are not in the bootstrap arena (a heap that
  *     validates pointers checks them; alloc_unsafe trusts them).
  *
+ * The override answers some calls without handing p to the heap: a pointer
+ * into the bootstrap arena (free, free_sized, free_aligned_sized, realloc,
+ * malloc_usable_size, malloc_object_size) and realloc(p, n) with n above
+ * ALLOC_MAX_REQUEST.  Before each such answer it calls the heap's
+ *     static inline void heap_check_early(const void *p, int op);
+ * (in heap_fast.h; op is a HEAP_OP_* below), so a validating heap still
+ * looks at p: a bootstrap pointer through bootstrap_state(p) (it must be
+ * BOOT_LIVE; interior and freed ones are misuse, except that OBJECT_SIZE
+ * takes any pointer into a live block), any other p as it checks
+ * its own.  The hook returns only if p is acceptable (otherwise it ends in
+ * alloc_fatal); it may be called more than once for one call (realloc of a
+ * bootstrap block checks as REALLOC, then frees it as FREE).  alloc_unsafe's
+ * is empty.
+ *
  * A heap returns NULL when memory runs out (the override sets errno) and
  * never returns a pointer that is not ALLOC_MIN_ALIGN-aligned.  The names are
  * the same in every heap: each heap is its own library, so the override binds
@@ -25,14 +39,31 @@
 
 #include <stddef.h>
 
+#include "alloc_api.h"
 #include "stats.h"
+
+enum {
+  HEAP_OP_FREE = 1,     /* free, free_sized, free_aligned_sized, realloc(p, 0) */
+  HEAP_OP_REALLOC,      /* realloc(p, n), n >= 1 (also n too large) */
+  HEAP_OP_USABLE_SIZE,  /* malloc_usable_size */
+  HEAP_OP_OBJECT_SIZE,  /* malloc_object_size */
+};
 
 void *heap_calloc(size_t n);                     /* memory reads as zero */
 void *heap_memalign(size_t align, size_t n);
 void heap_free_sized(void *p, size_t n);         /* n: the size the caller claims */
+/* p came from an aligned allocation of alignment align (a power of two, as
+ * the caller claims it: the override does not check it) and size n. */
+void heap_free_aligned_sized(void *p, size_t align, size_t n);
 /* n >= 1.  NULL: out of memory and p is untouched.  Copies min(old, n). */
 void *heap_realloc(void *p, size_t n);
 size_t heap_usable_size(const void *p);
+/* p: any pointer into a live block (not only its start).  Returns the bytes
+ * from p to the end of the block's usable size, or ALLOC_OBJECT_SIZE_UNKNOWN
+ * (SIZE_MAX, alloc_api.h) when the heap cannot tell - it never faults on a p
+ * the heap handed out.  A trusting heap may answer nonsense for a p that is
+ * not inside a live block; a validating heap answers UNKNOWN or fails. */
+size_t heap_object_size(const void *p);
 int heap_trim(size_t pad);                       /* 1 if memory was released */
 size_t heap_validate(void);                      /* live blocks; fatal if broken */
 void heap_stats(alloc_stats_t *s);

@@ -6,6 +6,8 @@
 #include "fatal.h"
 #include "heap.h"
 #include "options.h"
+#include "os.h"
+#include "random.h"
 #include "vg.h"
 
 bool vg_on;
@@ -24,18 +26,37 @@ void vg_quiet_slow(bool on) {
   else VALGRIND_ENABLE_ERROR_REPORTING;
 }
 
+/* Fork: the heap's locks first, the OS layer's (innermost) last; released in
+ * the reverse order. */
+static void fork_prepare(void) {
+  heap_fork_prepare();
+  os_fork_prepare();
+}
+static void fork_parent(void) {
+  os_fork_parent();
+  heap_fork_parent();
+}
+static void fork_child(void) {
+  os_fork_child();
+  random_fork_child();
+  heap_fork_child();
+}
+
 void alloc_process_init(void) {
   options_init();
+  random_init();
   vg_init(alloc_opt.valgrind);
   /* Locks are taken around fork so the child never inherits one held by a
    * thread that does not exist there. */
-  pthread_atfork(heap_fork_prepare, heap_fork_parent, heap_fork_child);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
   /* Programs such as coreutils close stderr before exit: keep a private copy
    * of the statistics descriptor so the exit report still arrives. */
   if (alloc_opt.show_stats) {
     int fd = fcntl((int)alloc_opt.stats_fd, F_DUPFD_CLOEXEC, 64);
     if (fd >= 0) alloc_opt.stats_fd = fd;
   }
+  /* Start-up is over for the frozen globals: options and secret. */
+  frozen_seal();
   if (alloc_opt.verbose) {
     alloc_write_str(2, HEAP_NAME ": initialised\n");
     options_print(2);

@@ -7,11 +7,7 @@
 
 extern char **environ;
 
-alloc_options_t alloc_opt = {
-#define ALLOC_OPTION_DEFAULT(field, NAME, def, min, max, words, help) .field = def,
-    ALLOC_OPTION_LIST(ALLOC_OPTION_DEFAULT)
-#undef ALLOC_OPTION_DEFAULT
-};
+/* alloc_opt itself is defined in frozen.c (the page sealed after start-up). */
 
 typedef struct option_desc {
   const char *name; /* without the ALLOC_ prefix */

@@ -30,7 +30,8 @@ typedef struct alloc_options {
 #undef ALLOC_OPTION_FIELD
 } alloc_options_t;
 
-/* Frozen after options_init(); read freely. */
+/* Written by options_init(), read-only once start-up is over (it is the
+ * first member of the sealed page, frozen.h); read freely. */
 extern alloc_options_t alloc_opt;
 
 /* Parse the environment (safe before libc is fully up: reads environ only). */

@@ -1,12 +1,17 @@
 /* os.c - the only file that talks to the kernel about memory. */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "os.h"
 #include "util.h"
 
-static size_t g_mapped, g_mapped_peak, g_decommitted;
+static size_t g_mapped, g_mapped_peak, g_decommitted, g_meta;
 
 static void count_mapped(ptrdiff_t delta) {
   size_t now = __atomic_add_fetch(&g_mapped, (size_t)delta, __ATOMIC_RELAXED);
@@ -20,22 +25,81 @@ static void count_mapped(ptrdiff_t delta) {
 size_t os_bytes_mapped(void) { return __atomic_load_n(&g_mapped, __ATOMIC_RELAXED); }
 size_t os_bytes_mapped_peak(void) { return __atomic_load_n(&g_mapped_peak, __ATOMIC_RELAXED); }
 size_t os_bytes_decommitted(void) { return __atomic_load_n(&g_decommitted, __ATOMIC_RELAXED); }
+size_t os_bytes_meta(void) { return __atomic_load_n(&g_meta, __ATOMIC_RELAXED); }
 
 static void *raw_map(void *hint, size_t size, int prot, int extra) {
   void *p = mmap(hint, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
 
-os_mapping_t os_map(size_t size) {
-  os_mapping_t m = {raw_map(NULL, size, PROT_READ | PROT_WRITE, 0), size, OS_PROT_RW};
-  if (m.base) count_mapped((ptrdiff_t)size);
-  else m.size = 0;
+/* ---- the ownership map (os.h) --------------------------------------------
+ * Lookups are lock-free; updates hold g_own_lock, a spin lock so that the
+ * fork child can simply reset it (os_fork_child). */
+uint8_t *os_own_l1[OS_OWN_L1];
+static int g_own_lock;
+
+static void own_lock(void) {
+  while (__atomic_exchange_n(&g_own_lock, 1, __ATOMIC_ACQUIRE)) sched_yield();
+}
+static void own_unlock(void) { __atomic_store_n(&g_own_lock, 0, __ATOMIC_RELEASE); }
+void os_fork_prepare(void) { own_lock(); }
+void os_fork_parent(void) { own_unlock(); }
+void os_fork_child(void) { __atomic_store_n(&g_own_lock, 0, __ATOMIC_RELEASE); }
+
+/* Record tag for every page of [base, base+size).  false when a leaf could
+ * not be mapped (only possible for tag != 0); pages done so far keep the tag. */
+static bool own_set(const void *base, size_t size, uint8_t tag) {
+  uintptr_t a = (uintptr_t)base, end = a + size;
+  bool ok = true;
+  if (end >> OS_OWN_ADDR_BITS) return tag == 0; /* never handed out by mmap */
+  own_lock();
+  while (a < end) {
+    size_t slot = a >> OS_OWN_LEAF_SHIFT;
+    uintptr_t leaf_end = (uintptr_t)(slot + 1) << OS_OWN_LEAF_SHIFT;
+    uintptr_t stop = MIN(end, leaf_end);
+    uint8_t *leaf = os_own_l1[slot];
+    if (!leaf && tag) {
+      leaf = raw_map(NULL, OS_OWN_LEAF, PROT_READ | PROT_WRITE, 0);
+      if (!leaf) {
+        ok = false;
+        break;
+      }
+      __atomic_add_fetch(&g_meta, OS_OWN_LEAF, __ATOMIC_RELAXED);
+      __atomic_store_n(&os_own_l1[slot], leaf, __ATOMIC_RELEASE);
+    }
+    if (leaf) {
+      size_t first = (a >> 12) & (OS_OWN_LEAF - 1), n = (stop - a) >> 12;
+      for (size_t i = 0; i < n; i++) __atomic_store_n(&leaf[first + i], tag, __ATOMIC_RELAXED);
+    }
+    a = stop;
+  }
+  own_unlock();
+  return ok;
+}
+
+/* ---- mapping ---------------------------------------------------------------- */
+
+/* A fresh mapping is entered in the map; if that fails it is given back. */
+static os_mapping_t finish_map(char *base, size_t size, uint8_t tag) {
+  os_mapping_t m = {NULL, 0, OS_PROT_RW, tag};
+  if (!own_set(base, size, tag)) {
+    own_set(base, size, 0);
+    munmap(base, size);
+    errno = ENOMEM;
+    return m;
+  }
+  m.base = base;
+  m.size = size;
+  count_mapped((ptrdiff_t)size);
   return m;
 }
 
-os_mapping_t os_map_aligned_at(size_t size, size_t align, size_t offset) {
-  os_mapping_t m = {NULL, 0, OS_PROT_RW};
-  if (align <= OS_PAGE && (offset & (OS_PAGE - 1)) == 0) return os_map(size);
+os_mapping_t os_map_tagged(size_t size, size_t align, size_t offset, uint8_t tag) {
+  os_mapping_t m = {NULL, 0, OS_PROT_RW, tag ? tag : OS_TAG_HEAP};
+  if (align <= OS_PAGE && (offset & (OS_PAGE - 1)) == 0) {
+    char *p = raw_map(NULL, size, PROT_READ | PROT_WRITE, 0);
+    return p ? finish_map(p, size, m.tag) : m;
+  }
   size_t over = size + align;
   if (over < size) return m;
   char *raw = raw_map(NULL, over, PROT_READ | PROT_WRITE, 0);
@@ -47,24 +111,27 @@ os_mapping_t os_map_aligned_at(size_t size, size_t align, size_t offset) {
   size_t head = (size_t)(base - raw), tail = over - head - size;
   if (head) munmap(raw, head);
   if (tail) munmap(base + size, tail);
-  m.base = base;
-  m.size = size;
-  count_mapped((ptrdiff_t)size);
-  return m;
+  return finish_map(base, size, m.tag);
 }
 
+os_mapping_t os_map(size_t size) { return os_map_tagged(size, OS_PAGE, 0, OS_TAG_HEAP); }
+os_mapping_t os_map_aligned_at(size_t size, size_t align, size_t offset) {
+  return os_map_tagged(size, align, offset, OS_TAG_HEAP);
+}
 os_mapping_t os_map_aligned(size_t size, size_t align) {
-  return os_map_aligned_at(size, align, 0);
+  return os_map_tagged(size, align, 0, OS_TAG_HEAP);
 }
 
 void os_unmap(os_mapping_t m) {
   if (!m.base) return;
+  own_set(m.base, m.size, 0);
   munmap(m.base, m.size);
   count_mapped(-(ptrdiff_t)m.size);
 }
 
 void os_unmap_range(void *addr, size_t size) {
   if (!size) return;
+  own_set(addr, size, 0);
   munmap(addr, size);
   count_mapped(-(ptrdiff_t)size);
 }
@@ -72,26 +139,37 @@ void os_unmap_range(void *addr, size_t size) {
 os_mapping_t os_remap(os_mapping_t m, size_t new_size, size_t align) {
   os_mapping_t r = m;
   int saved = errno;
+  uint8_t tag = m.tag ? m.tag : OS_TAG_HEAP;
+  /* Shrinking in place gives the tail back: out of the map first. */
+  if (new_size < m.size) own_set((char *)m.base + new_size, m.size - new_size, 0);
   void *p = mremap(m.base, m.size, new_size, 0);
   if (p == MAP_FAILED && align > OS_PAGE) {
     /* Reserve an aligned destination, then move the pages onto it. */
-    os_mapping_t dst = os_map_aligned(new_size, align);
+    os_mapping_t dst = os_map_tagged(new_size, align, 0, tag);
     if (dst.base) {
+      own_set(m.base, m.size, 0); /* the old range goes away if the move works */
       p = mremap(m.base, m.size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst.base);
       count_mapped(-(ptrdiff_t)dst.size); /* the reservation is replaced */
-      if (p == MAP_FAILED) munmap(dst.base, dst.size);
+      if (p == MAP_FAILED) {
+        own_set(dst.base, dst.size, 0);
+        munmap(dst.base, dst.size);
+      }
     }
   } else if (p == MAP_FAILED) {
+    own_set(m.base, m.size, 0);
     p = mremap(m.base, m.size, new_size, MREMAP_MAYMOVE);
   }
   errno = saved;
   if (p == MAP_FAILED) {
+    own_set(m.base, m.size, tag); /* still there, still ours (leaves exist) */
     r.base = NULL;
     return r;
   }
+  if (!own_set(p, new_size, tag)) own_set(p, MIN(new_size, m.size), tag);
   count_mapped((ptrdiff_t)new_size - (ptrdiff_t)m.size);
   r.base = p;
   r.size = new_size;
+  r.tag = tag;
   return r;
 }
 
@@ -104,5 +182,106 @@ void os_decommit(void *addr, size_t size) {
 }
 
 bool os_protect(void *addr, size_t size, os_prot_t prot) {
-  return mprotect(addr, size, prot == OS_PROT_RW ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+  int saved = errno;
+  bool ok = mprotect(addr, size, prot == OS_PROT_RW ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+  if (ok) errno = saved;
+  return ok;
+}
+
+/* m->prot after [addr, addr+size) of it became prot. */
+static void note_prot(os_mapping_t *m, const void *addr, size_t size, os_prot_t prot) {
+  if (addr == m->base && size == m->size) m->prot = prot;
+  else if (m->prot != prot) m->prot = OS_PROT_MIXED;
+}
+
+bool os_protect_part(os_mapping_t *m, void *addr, size_t size, os_prot_t prot) {
+  if (!os_protect(addr, size, prot)) return false;
+  note_prot(m, addr, size, prot);
+  return true;
+}
+bool os_protect_mapping(os_mapping_t *m, os_prot_t prot) {
+  return os_protect_part(m, m->base, m->size, prot);
+}
+
+/* ---- reserve, commit, guard ------------------------------------------------ */
+
+os_mapping_t os_reserve(size_t size, size_t align, uint8_t tag) {
+  os_mapping_t m = os_map_tagged(size, align, 0, tag);
+  /* Mapped RW then closed: one code path for alignment and the map; the
+   * pages were never touched, so nothing is committed. */
+  if (m.base && !os_protect_mapping(&m, OS_PROT_NONE)) {
+    os_unmap(m);
+    m.base = NULL;
+    m.size = 0;
+  }
+  return m;
+}
+
+bool os_commit(os_mapping_t *m, void *addr, size_t size) {
+  return os_protect_part(m, addr, size, OS_PROT_RW);
+}
+
+void os_uncommit(os_mapping_t *m, void *addr, size_t size) {
+  os_decommit(addr, size);
+  os_protect_part(m, addr, size, OS_PROT_NONE);
+}
+
+bool os_guard(os_mapping_t *m, void *addr, size_t size) {
+  if (!os_protect_part(m, addr, size, OS_PROT_NONE)) return false;
+  int saved = errno;
+  madvise(addr, size, MADV_DONTNEED); /* what it held is no one's any more */
+  errno = saved;
+  return true;
+}
+
+/* The one choice of advice (os.h): MADV_FREE when the kernel has it. */
+static int g_no_madv_free;
+void os_release(void *addr, size_t size) {
+  if (!size) return;
+  int saved = errno;
+  bool done = false;
+#ifdef MADV_FREE
+  if (!__atomic_load_n(&g_no_madv_free, __ATOMIC_RELAXED)) {
+    done = madvise(addr, size, MADV_FREE) == 0;
+    if (!done && errno == EINVAL) __atomic_store_n(&g_no_madv_free, 1, __ATOMIC_RELAXED);
+  }
+#endif
+  if (!done) done = madvise(addr, size, MADV_DONTNEED) == 0;
+  if (done) __atomic_add_fetch(&g_decommitted, size, __ATOMIC_RELAXED);
+  errno = saved;
+}
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+static int g_no_names;
+bool os_name(void *addr, size_t size, const char *name) {
+  if (__atomic_load_n(&g_no_names, __ATOMIC_RELAXED)) return false;
+  int saved = errno;
+  bool ok = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, size,
+                  (unsigned long)name) == 0;
+  if (!ok && errno == EINVAL) __atomic_store_n(&g_no_names, 1, __ATOMIC_RELAXED);
+  errno = saved;
+  return ok;
+}
+
+size_t os_page_size(void) {
+  static size_t g_page; /* a cache: the same value is computed by any thread */
+  size_t p = __atomic_load_n(&g_page, __ATOMIC_RELAXED);
+  if (p) return p;
+  p = (size_t)getauxval(AT_PAGESZ);
+  if (!p) {
+    long s = sysconf(_SC_PAGESIZE);
+    p = s > 0 ? (size_t)s : OS_PAGE;
+  }
+  __atomic_store_n(&g_page, p, __ATOMIC_RELAXED);
+  return p;
+}
+
+bool os_seal(void *addr, size_t size) {
+  int saved = errno;
+  bool ok = mprotect(addr, size, PROT_READ) == 0;
+  errno = saved;
+  return ok;
 }

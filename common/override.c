@@ -65,8 +65,16 @@ EXPORT void *PUB(malloc)(size_t n) {
   return p;
 }
 
+/* A bootstrap block is freed: the heap may check it first (heap.h), then
+ * the arena remembers it (never reused). */
+static COLD void free_bootstrap(void *p) {
+  heap_check_early(p, HEAP_OP_FREE);
+  bootstrap_note_free(p);
+}
+
 EXPORT void PUB(free)(void *p) {
-  if (unlikely(!p) || unlikely(bootstrap_owns(p))) return;
+  if (unlikely(!p)) return;
+  if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
   vg_free(p);
   heap_free(p);
 }
@@ -106,8 +114,12 @@ EXPORT void *PUB(realloc)(void *p, size_t n) {
     PUB(free)(p);
     return NULL;
   }
-  if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
-  if (unlikely(bootstrap_owns(p)) || unlikely(vg_on)) return realloc_by_moving(p, n);
+  if (unlikely(n > ALLOC_MAX_REQUEST) || unlikely(bootstrap_owns(p))) {
+    heap_check_early(p, HEAP_OP_REALLOC);
+    if (n > ALLOC_MAX_REQUEST) return fail_enomem();
+    return realloc_by_moving(p, n);
+  }
+  if (unlikely(vg_on)) return realloc_by_moving(p, n);
   void *q = heap_realloc(p, n);
   return q ? q : fail_enomem();
 }
@@ -151,18 +163,26 @@ EXPORT int PUB(posix_memalign)(void **out, size_t align, size_t n) {
   return 0;
 }
 
-EXPORT size_t PUB(malloc_usable_size)(void *p) { return p ? usable_size(p) : 0; }
+EXPORT size_t PUB(malloc_usable_size)(void *p) {
+  if (!p) return 0;
+  if (bootstrap_owns(p)) heap_check_early(p, HEAP_OP_USABLE_SIZE);
+  return usable_size(p);
+}
 
 /* C23: the size (and alignment) the caller passes must be what it asked for;
  * a heap may check it.  Bootstrap blocks are never reclaimed. */
 EXPORT void PUB(free_sized)(void *p, size_t n) {
-  if (!p || bootstrap_owns(p)) return;
+  if (!p) return;
+  if (bootstrap_owns(p)) return free_bootstrap(p);
   vg_free(p);
   heap_free_sized(p, n);
 }
 
 EXPORT void PUB(free_aligned_sized)(void *p, size_t align, size_t n) {
-  PUB(free_sized)(p, n);
+  if (!p) return;
+  if (bootstrap_owns(p)) return free_bootstrap(p);
+  vg_free(p);
+  heap_free_aligned_sized(p, align, n);
 }
 
 EXPORT int PUB(malloc_trim)(size_t pad) { return heap_trim(pad); }
@@ -171,6 +191,14 @@ EXPORT int PUB(malloc_trim)(size_t pad) { return heap_trim(pad); }
 
 EXPORT size_t PUB(alloc_validate)(void) { return heap_validate(); }
 EXPORT void PUB(alloc_stats_print)(int fd, int json) { stats_print(fd, json); }
+EXPORT size_t PUB(malloc_object_size)(const void *p) {
+  if (!p) return 0;
+  if (bootstrap_owns(p)) {
+    heap_check_early(p, HEAP_OP_OBJECT_SIZE);
+    return bootstrap_object_size(p);
+  }
+  return heap_object_size(p);
+}
 
 /* ---- glibc introspection -------------------------------------------------- */
 /* Honest figures from the heap's statistics: arena = bytes mapped, in use =

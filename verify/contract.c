@@ -41,6 +41,7 @@ static const struct ct_rule rules[] = {
     {"malloc_trim", "malloc_trim returns 0/1, live blocks intact", rule_malloc_trim},
     {"mallinfo2", "mallinfo2 callable, consistent", rule_mallinfo2},
     {"suite_api", "alloc_validate counts blocks; alloc_stats_print (ours)", rule_suite_api},
+    {"object_size", "malloc_object_size from interior pointers to the block end (ours)", rule_object_size},
 };
 
 void ct_fail(const char *fmt, ...) {

@@ -75,5 +75,6 @@ int rule_free_sized(void);
 int rule_malloc_trim(void);
 int rule_mallinfo2(void);
 int rule_suite_api(void);
+int rule_object_size(void);
 
 #endif

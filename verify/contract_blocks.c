@@ -419,3 +419,39 @@ int rule_suite_api(void) {
            "alloc_stats_print(fd, 1) did not write one JSON object: %.200s", buf);
   return ct_result();
 }
+
+/* malloc_object_size(p): bytes from p (anywhere inside a live block) to the
+ * end of its usable size; SIZE_MAX = the heap cannot tell. */
+int rule_object_size(void) {
+  size_t (*os)(const void *) = (size_t (*)(const void *))(uintptr_t)dlsym(RTLD_DEFAULT, "malloc_object_size");
+  static const size_t sizes[] = {1, 16, 100, 1000, 4096, 30000, 200000, 3u << 20, 9u << 20};
+  size_t i;
+  if (!ct_ours) {
+    printf("N/A object_size: malloc_object_size is the suite's own function\n");
+    return VT_NA;
+  }
+  if (!os) return ct_fail("malloc_object_size is not exported"), VT_FAIL;
+  CT_CHECK(os(NULL) == 0, "malloc_object_size(NULL) -> %zu (want 0)", os(NULL));
+  for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    char *p = malloc(OP(sizes[i]));
+    size_t u = malloc_usable_size(p), at[] = {0, 1, sizes[i] / 2, u - 1}, k;
+    if (!p) return ct_fail("malloc(%zu) -> NULL", sizes[i]), VT_FAIL;
+    for (k = 0; k < 4; k++) {
+      size_t got = os(p + at[k]), want = u - at[k];
+      /* alloc_unsafe finds a large block's header from the first 4 MiB only */
+      if (got == SIZE_MAX && at[k] >= (3u << 20)) continue;
+      CT_CHECK(got == want, "malloc_object_size(malloc(%zu) + %zu) -> %zu (want %zu, usable %zu)",
+               sizes[i], at[k], got, want, u);
+    }
+    free(p);
+  }
+  for (i = 64; i <= (1u << 20); i *= 16) {
+    char *p = aligned_alloc(OP(i), OP(3 * i));
+    size_t u = malloc_usable_size(p);
+    if (!p) return ct_fail("aligned_alloc(%zu, %zu) -> NULL", i, 3 * i), VT_FAIL;
+    CT_CHECK(os(p + i) == u - i, "malloc_object_size(aligned_alloc(%zu, %zu) + %zu) -> %zu (want %zu)",
+             i, 3 * i, i, os(p + i), u - i);
+    free(p);
+  }
+  return ct_result();
+}

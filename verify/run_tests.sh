@@ -142,6 +142,7 @@ per_target() { # name lib kind
     run_test "fork/$name" 300 "${env[@]}" "$BIN/fork" -r "$fork_rounds" "${opt[@]:0:2}"
   if [ "$kind" = ours ]; then
     run_test "options/$name" 60 bash verify/options.sh "$name" "$lib"
+    need "dying/$name" "$BIN/dying" "test program" && run_test "dying/$name" 60 "${env[@]}" "$BIN/dying"
   fi
 }
 

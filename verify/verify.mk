@@ -12,7 +12,7 @@ VERIFY_HDRS  := verify/vtest.h verify/contract.h
 VERIFY_CFLAGS = $(HARNESS_CFLAGS) -fno-builtin
 VERIFY_CXXFLAGS = -std=gnu++17 -Wall -Wextra -Werror -O2 $(or $(DWARF),-g) -fno-builtin -fsized-deallocation -pthread
 
-VERIFY_PROGS := contract contract_cxx stress fork mc_bugs mc_clean
+VERIFY_PROGS := contract contract_cxx stress fork dying mc_bugs mc_clean
 VERIFY_BINS  := $(addprefix $(VERIFY_OUT)/,$(VERIFY_PROGS))
 CONTRACT_SRC := verify/contract.c verify/contract_edge.c verify/contract_blocks.c
 
@@ -29,7 +29,7 @@ $(VERIFY_OUT)/contract_cxx: verify/contract_cxx.cc verify/vtest.h verify/verify.
 	@echo "  CXX     $@"
 	$(Q)$(CXX) $(VERIFY_CXXFLAGS) -o $@ $< -ldl
 
-$(VERIFY_OUT)/stress $(VERIFY_OUT)/fork: $(VERIFY_OUT)/%: verify/%.c verify/vtest.h verify/verify.mk
+$(VERIFY_OUT)/stress $(VERIFY_OUT)/fork $(VERIFY_OUT)/dying: $(VERIFY_OUT)/%: verify/%.c verify/vtest.h verify/verify.mk
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(VERIFY_CFLAGS) -o $@ $< -ldl

@@ -6,12 +6,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc_api.h"
 #include "bootstrap.h"
 #include "check.h"
 #include "fatal.h"
+#include "frozen.h"
+#include "random.h"
 #include "options.h"
 #include "os.h"
 #include "util.h"
@@ -57,6 +61,121 @@ static void test_os(void) {
   os_unmap(guard);
 }
 
+/* The ownership map answers for any pointer value, at page granularity. */
+static void test_owner_map(void) {
+  static const uintptr_t wild[] = {0, 1, 0xfff, 0xdeadbeefdeadbeefull, 0xffff800000000000ull,
+                                   0x0000800000000000ull, 0xffffffffffffffffull,
+                                   0x00007ffffffff000ull};
+  for (size_t i = 0; i < ARRAY_LEN(wild); i++) CHECK(os_tag_of((void *)wild[i]) == 0);
+  os_mapping_t m = os_map_tagged(4 * OS_PAGE, OS_PAGE, 0, 7);
+  CHECK(m.base && m.tag == 7);
+  char *b = m.base;
+  CHECK(os_tag_of(b) == 7 && os_tag_of(b + 4 * OS_PAGE - 1) == 7 && os_owns(b + 5000));
+  CHECK(os_tag_of(b - 1) != 7 && os_tag_of(b + 4 * OS_PAGE) != 7);
+  CHECK(os_tag_of(&m) == 0 && os_tag_of((void *)test_owner_map) == 0);
+  /* The program's own mapping right after ours is not ours. */
+  char *mine = mmap(b + 4 * OS_PAGE, OS_PAGE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (mine != MAP_FAILED) {
+    CHECK(os_tag_of(mine) == 0);
+    munmap(mine, OS_PAGE);
+  }
+  char *prog = mmap(NULL, OS_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(prog != MAP_FAILED && os_tag_of(prog) == 0);
+  munmap(prog, OS_PAGE);
+  /* Trimming a part: only that part stops being ours. */
+  os_unmap_range(b + 3 * OS_PAGE, OS_PAGE);
+  CHECK(os_tag_of(b + 3 * OS_PAGE) == 0 && os_tag_of(b + 2 * OS_PAGE) == 7);
+  m.size = 3 * OS_PAGE;
+  /* Remap: the new range carries the tag, a moved-from range does not. */
+  os_mapping_t r = os_remap(m, 2048 * OS_PAGE, (size_t)4 << 20);
+  CHECK(r.base && r.tag == 7);
+  CHECK(os_tag_of(r.base) == 7 && os_tag_of((char *)r.base + 2048 * OS_PAGE - 1) == 7);
+  if (r.base != m.base) CHECK(os_tag_of(m.base) == 0);
+  os_mapping_t s = os_remap(r, OS_PAGE, 0);
+  CHECK(s.base == r.base && os_tag_of(s.base) == 7 && os_tag_of((char *)s.base + OS_PAGE) == 0);
+  os_unmap(s);
+  CHECK(os_tag_of(s.base) == 0);
+  os_mapping_t d = os_map(OS_PAGE);
+  CHECK(os_tag_of(d.base) == OS_TAG_HEAP);
+  os_unmap(d);
+  CHECK(os_bytes_meta() > 0);
+}
+
+/* 1 if reading (or writing) *p kills a forked child with SIGSEGV. */
+static int access_faults(void *p, int write) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (write) *(volatile char *)p = 1;
+    else (void)*(volatile char *)p;
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+}
+
+static void test_reserve_guard(void) {
+  size_t page = os_page_size();
+  CHECK(page >= OS_PAGE && page % OS_PAGE == 0);
+  os_mapping_t r = os_reserve(16 * OS_PAGE, (size_t)1 << 20, 9);
+  CHECK(r.base && (uintptr_t)r.base % ((size_t)1 << 20) == 0 && r.prot == OS_PROT_NONE);
+  CHECK(os_tag_of(r.base) == 9);
+  char *b = r.base;
+  CHECK(access_faults(b, 0) && access_faults(b + 15 * OS_PAGE, 0));
+  CHECK(os_commit(&r, b + 4 * OS_PAGE, 2 * OS_PAGE) && r.prot == OS_PROT_MIXED);
+  CHECK(b[4 * OS_PAGE] == 0 && b[6 * OS_PAGE - 1] == 0);
+  memset(b + 4 * OS_PAGE, 0x77, 2 * OS_PAGE);
+  CHECK(!access_faults(b + 5 * OS_PAGE, 1) && access_faults(b + 6 * OS_PAGE, 0));
+  size_t dec = os_bytes_decommitted();
+  os_uncommit(&r, b + 4 * OS_PAGE, 2 * OS_PAGE);
+  CHECK(os_bytes_decommitted() == dec + 2 * OS_PAGE && access_faults(b + 4 * OS_PAGE, 0));
+  CHECK(os_commit(&r, b, r.size) && r.prot == OS_PROT_RW);
+  CHECK(b[4 * OS_PAGE] == 0); /* uncommitted pages come back zeroed */
+  /* Guard pages at both ends of a live mapping. */
+  CHECK(os_guard(&r, b, OS_PAGE) && os_guard(&r, b + 15 * OS_PAGE, OS_PAGE));
+  CHECK(r.prot == OS_PROT_MIXED);
+  CHECK(access_faults(b, 0) && access_faults(b + 15 * OS_PAGE, 1));
+  CHECK(access_faults(b + OS_PAGE - 1, 1) && !access_faults(b + OS_PAGE, 1));
+  CHECK(!access_faults(b + 15 * OS_PAGE - 1, 1));
+  CHECK(os_protect_mapping(&r, OS_PROT_NONE) && r.prot == OS_PROT_NONE);
+  CHECK(access_faults(b + 8 * OS_PAGE, 0));
+  os_unmap(r);
+  CHECK(os_tag_of(b) == 0);
+
+  /* os_release: mapped and writable afterwards, counted as given back. */
+  os_mapping_t m = os_map(8 * OS_PAGE);
+  memset(m.base, 0x33, m.size);
+  dec = os_bytes_decommitted();
+  os_release(m.base, m.size);
+  CHECK(os_bytes_decommitted() == dec + m.size && !access_faults(m.base, 1));
+  unsigned char c = ((unsigned char *)m.base)[100];
+  CHECK(c == 0 || c == 0x33);
+  /* A named mapping shows in /proc/self/maps, where the kernel can name. */
+  if (os_name(m.base, m.size, "alloc_unit_test")) {
+    char line[512], want[64];
+    snprintf(want, sizeof want, "%lx-", (unsigned long)(uintptr_t)m.base);
+    FILE *f = fopen("/proc/self/maps", "r");
+    int seen = 0;
+    while (f && fgets(line, sizeof line, f))
+      if (strncmp(line, want, strlen(want)) == 0 && strstr(line, "[anon:alloc_unit_test]")) seen = 1;
+    if (f) fclose(f);
+    CHECK(seen);
+  } else {
+    fprintf(stderr, "note: this kernel cannot name mappings; os_name returned false\n");
+    CHECK(!os_name(m.base, m.size, "again")); /* remembered, no second try */
+  }
+  os_unmap(m);
+}
+
+static int got_dummy;
+/* The prefixed functions of the heap whose objects this test links. */
+#define CAT2_(a, b) a##b
+#define CAT_(a, b) CAT2_(a, b)
+#define H(name) CAT_(HEAP_PREFIX, name)
+#define DECLARE_(prefix) ALLOC_API_DECLARE(prefix)
+DECLARE_(HEAP_PREFIX)
+
 static void test_bootstrap(void) {
   void *a = bootstrap_alloc(10, 16), *b = bootstrap_alloc(100, 4096);
   CHECK(a && b && bootstrap_owns(a) && bootstrap_owns(b));
@@ -65,6 +184,30 @@ static void test_bootstrap(void) {
   CHECK(!bootstrap_owns(&a) && !bootstrap_owns(NULL));
   CHECK(bootstrap_alloc(BOOTSTRAP_SIZE + 1, 16) == NULL);
   CHECK(bootstrap_alloc(16, 8192) == NULL);
+  /* Out-of-band block bits: start, interior, freed. */
+  unsigned char *c = bootstrap_alloc(100, 64);
+  CHECK(bootstrap_state(c) == BOOT_LIVE && bootstrap_state(c + 16) == BOOT_INTERIOR);
+  CHECK(bootstrap_state(c + 1) == BOOT_INTERIOR && bootstrap_state(c - 16) == BOOT_INTERIOR);
+  CHECK(bootstrap_state(&got_dummy) == BOOT_NOT_OURS && bootstrap_state(NULL) == BOOT_NOT_OURS);
+  CHECK(bootstrap_object_size(c) == bootstrap_usable(c));
+  CHECK(bootstrap_object_size(c + 33) == bootstrap_usable(c) - 33);
+  CHECK(bootstrap_object_size(c - 1) == SIZE_MAX); /* the size word in front */
+  CHECK(bootstrap_note_free(c) == BOOT_LIVE && bootstrap_state(c) == BOOT_FREED);
+  CHECK(bootstrap_note_free(c) == BOOT_FREED);
+  CHECK(bootstrap_note_free(c + 16) == BOOT_INTERIOR && bootstrap_state(c + 16) == BOOT_INTERIOR);
+  /* The override marks a bootstrap block freed (a validating heap's hook
+   * runs first, heap.h), and answers object sizes inside it. */
+  unsigned char *d = bootstrap_alloc(200, 16);
+  CHECK(H(malloc_object_size)(d + 10) == bootstrap_usable(d) - 10);
+  CHECK(H(malloc_usable_size)(d) == bootstrap_usable(d));
+  H(free)(d);
+  CHECK(bootstrap_state(d) == BOOT_FREED);
+  unsigned char *e = bootstrap_alloc(50, 16), *f = bootstrap_alloc(50, 16);
+  H(free_sized)(e, 50);
+  void *g = H(realloc)(f, 5000); /* moves out of the arena */
+  CHECK(bootstrap_state(e) == BOOT_FREED && bootstrap_state(f) == BOOT_FREED);
+  CHECK(g && !bootstrap_owns(g));
+  H(free)(g);
   size_t got = 0;
   while (bootstrap_alloc(4096, 16)) got++;
   CHECK(got > 0 && got < BOOTSTRAP_SIZE / 4096); /* exhausts, then NULL */
@@ -79,6 +222,8 @@ static int parse_in_child(const char *const *env, char *err, size_t errlen, allo
   pid_t pid = fork();
   if (pid == 0) {
     dup2(ep[1], 2);
+    /* Start-up sealed the options: open them again to parse anew. */
+    if (mprotect(&alloc_frozen, sizeof alloc_frozen, PROT_READ | PROT_WRITE)) _exit(4);
     clearenv();
     for (const char *const *e = env; *e; e++) putenv((char *)*e);
     options_init();
@@ -119,29 +264,169 @@ static void test_options(void) {
   CHECK(strstr(err, "ALLOC_STATS_FD='99999999999999999999'"));
 }
 
-static void test_fatal(void) {
+/* Run fn(arg) in a child with stderr to a pipe; its stderr in buf, its wait
+ * status returned. */
+static int stderr_of(void (*fn)(int), int arg, char *buf, size_t len) {
   int ep[2];
-  CHECK(pipe(ep) == 0);
+  if (pipe(ep)) return -1;
   pid_t pid = fork();
   if (pid == 0) {
     dup2(ep[1], 2);
-    alloc_fatal("double free (small)", (void *)0x7f00dead0010);
+    fn(arg);
+    _exit(0);
   }
   close(ep[1]);
-  char buf[256];
-  ssize_t n = read(ep[0], buf, sizeof buf - 1);
-  buf[n > 0 ? n : 0] = 0;
+  size_t got = 0;
+  ssize_t n;
+  while (got < len - 1 && (n = read(ep[0], buf + got, len - 1 - got)) > 0) got += (size_t)n;
+  buf[got] = 0;
+  close(ep[0]);
   int st;
   waitpid(pid, &st, 0);
+  return st;
+}
+
+static void fatal_plain(int i) { alloc_fatal("double free (small)", (void *)0x7f00dead0010); }
+static void fatal_value(int i) { alloc_fatal2("corrupted block header", (void *)0x1000, 0xbadc0de); }
+static void fatal_size(int i) { alloc_fatal_size("free_sized: wrong size", (void *)0x2000, 48, 64); }
+static void fatal_listed(int i) { alloc_fatal(alloc_check_name((alloc_check_t)i), (void *)0x30); }
+static void warn_long(int i) {
+  char big[700];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  alloc_warn("value '", big, "' is too long");
+}
+static void on_abort_report_dying(int sig) { _exit(alloc_dying() ? 10 : 11); }
+static void fatal_sets_dying(int i) {
+  if (alloc_dying()) _exit(9);
+  signal(SIGABRT, on_abort_report_dying);
+  alloc_fatal("x", NULL);
+}
+
+static void test_fatal(void) {
+  char buf[1024];
+  int st = stderr_of(fatal_plain, 0, buf, sizeof buf);
   CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
   CHECK(strcmp(buf, HEAP_NAME ": fatal: double free (small) at 0x7f00dead0010\n") == 0);
+  st = stderr_of(fatal_value, 0, buf, sizeof buf);
+  CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+  CHECK(strcmp(buf, HEAP_NAME ": fatal: corrupted block header at 0x1000 (value 0xbadc0de)\n") == 0);
+  st = stderr_of(fatal_size, 0, buf, sizeof buf);
+  CHECK(strcmp(buf, HEAP_NAME ": fatal: free_sized: wrong size at 0x2000: claimed 48, real 64\n") == 0);
+  /* Every listed check: a distinct non-empty name, printed as it is. */
+  for (int i = 0; i < ALLOC_CHECK_COUNT; i++) {
+    const char *name = alloc_check_name((alloc_check_t)i);
+    CHECK(name && *name && strcmp(name, "?") != 0);
+    for (int j = 0; j < i; j++) CHECK(strcmp(name, alloc_check_name((alloc_check_t)j)) != 0);
+    char want[256];
+    snprintf(want, sizeof want, HEAP_NAME ": fatal: %s at 0x30\n", name);
+    st = stderr_of(fatal_listed, i, buf, sizeof buf);
+    CHECK(WIFSIGNALED(st) && strcmp(buf, want) == 0);
+  }
+  CHECK(strcmp(alloc_check_name(ALLOC_CHECK_COUNT), "?") == 0);
+  CHECK(strcmp(alloc_check_name(ALLOC_CHECK_DOUBLE_FREE_SMALL), "double free (small)") == 0);
+  /* A warning cut to fit still ends in its newline (and is one line). */
+  stderr_of(warn_long, 0, buf, sizeof buf);
+  size_t len = strlen(buf);
+  CHECK(len > 100 && len <= 512 && buf[len - 1] == '\n' && strchr(buf, '\n') == buf + len - 1);
+  CHECK(strncmp(buf, HEAP_NAME ": warning: value 'xxx", strlen(HEAP_NAME) + 20) == 0);
+  /* The fatal path sets the dying flag (tested in the child, before abort). */
+  CHECK(!alloc_dying());
+  st = stderr_of(fatal_sets_dying, 0, buf, sizeof buf);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 10);
   char num[24];
   CHECK(strcmp(alloc_fmt_u64(num, 0, 10), "0") == 0);
   CHECK(strcmp(alloc_fmt_u64(num, UINT64_MAX, 16), "ffffffffffffffff") == 0);
 }
 
-int main(void) {
+/* Run this program again as "--secret": it prints its secret and fallback. */
+static int secret_of_new_process(const char *self, uint64_t out[2]) {
+  int op[2];
+  if (pipe(op)) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(op[1], 1);
+    execl(self, self, "--secret", (char *)NULL);
+    _exit(127);
+  }
+  close(op[1]);
+  ssize_t n = read(op[0], out, 2 * sizeof(uint64_t));
+  close(op[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  return n == 2 * (ssize_t)sizeof(uint64_t) && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void test_random(const char *self) {
+  /* The heap's load-time constructor already ran alloc_process_init. */
+  CHECK(random_source() == 1); /* getrandom works on this machine */
+  uint64_t s0 = alloc_secret(0);
+  random_init(); /* once: a second call changes nothing */
+  CHECK(alloc_secret(0) == s0);
+  CHECK(alloc_secret(0) && alloc_secret(1) && alloc_secret(2) && alloc_secret(3));
+  uint64_t fb[4];
+  random_fallback(fb);
+  CHECK(fb[0] && fb[1] && fb[2] && fb[3] && fb[0] != alloc_secret(0));
+  uint64_t a[2], b[2];
+  CHECK(secret_of_new_process(self, a) == 0 && secret_of_new_process(self, b) == 0);
+  CHECK(a[0] != b[0]); /* the secret differs per process */
+  CHECK(a[1] != b[1]); /* and so does the fallback alone */
+  CHECK(a[0] != alloc_secret(0));
+  /* The generator: not stuck, and parent and child diverge after fork, while
+   * the child keeps the secret. */
+  uint64_t r1 = rand_next(), r2 = rand_next();
+  CHECK(r1 != r2 && r1 != s0);
+  int op[2];
+  CHECK(pipe(op) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    random_fork_child(); /* what common/init.c's atfork child handler does */
+    uint64_t v[2] = {rand_next(), alloc_secret(0)};
+    _exit(write(op[1], v, sizeof v) == sizeof v ? 0 : 1);
+  }
+  close(op[1]);
+  uint64_t child[2] = {0, 0}, mine = rand_next();
+  CHECK(read(op[0], child, sizeof child) == sizeof child);
+  close(op[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  CHECK(child[0] != mine && child[1] == alloc_secret(0));
+}
+
+/* Start-up sealed the page; a write to the options or the secret faults. */
+static void test_seal(void) {
+  CHECK(alloc_frozen.f.sealed);
+  for (int what = 0; what < 2; what++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (!frozen_seal()) _exit(3);
+      if (alloc_opt.decay_ms != 1000) _exit(4); /* still readable */
+      if (what == 0) *(volatile long *)&alloc_opt.decay_ms = 5;
+      else *(volatile uint64_t *)&alloc_frozen.f.secret[2] = 5;
+      _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+  }
+  CHECK((uintptr_t)&alloc_frozen % OS_PAGE == 0 && sizeof alloc_frozen == OS_PAGE);
+  CHECK((void *)&alloc_opt == (void *)&alloc_frozen);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--secret") == 0) {
+    random_init();
+    uint64_t fb[4], v[2];
+    random_fallback(fb);
+    v[0] = alloc_secret(0);
+    v[1] = fb[0];
+    return write(1, v, sizeof v) == sizeof v ? 0 : 1;
+  }
+  test_random(argv[0]);
+  test_seal();
   test_os();
+  test_owner_map();
+  test_reserve_guard();
   test_bootstrap();
   test_options();
   test_fatal();

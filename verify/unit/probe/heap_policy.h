@@ -41,6 +41,7 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
     alloc_fatal("probe: free-list link outside its span", slot);
   return n;
 }
+static ALWAYS_INLINE void pol_check_early(const void *p, int op) {}
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   PROBE_COUNT(PH_PAGE);
   return page_of(p);
