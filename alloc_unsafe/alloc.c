@@ -44,12 +44,35 @@ static segment_t *large_header(const void *p, pol_op_t op) {
 
 void free_slow(void *b, unsigned cls) {
   if (unlikely(alloc_dying())) return; /* fatal.h: leak rather than lock */
-  if (cls == CLS_LARGE) large_free(large_header(b, POL_FREE), b);
-  else theap_free_slow(b, cls);
+  if (cls < NCLASSES) theap_free_slow(b, cls);
+  else large_free(large_header(b, POL_FREE), b); /* the policy rejects a free page */
   maintain_tick();
 }
 
-void heap_free_sized(void *p, size_t n) { heap_free(p); }
+/* Could the block at p have been handed out for (n, align)?  Small: n fits
+ * and the class is the one malloc or memalign picks for it, or a class up
+ * to twice n (realloc keeps a block that shrinks by up to half).  Large: n
+ * fits, and n is above the small limit unless the alignment forced a large
+ * block.  Used by a policy with POLICY_CHECK_SIZES. */
+static bool engine_size_fits(const void *p, size_t n, size_t align) {
+  span_t *pg = pol_page_of(p, POL_FREE_SIZED);
+  unsigned c = pg->cls;
+  if (c < NCLASSES) {
+    pol_small_check(pg - pg->back, (const char *)p - POLICY_BLOCK_HDR, POL_FREE_SIZED);
+    size_t size = size_classes[c].size - POLICY_BLOCK_HDR;
+    if (n > size) return false;
+    if (align <= ALLOC_MIN_ALIGN) return 2 * n + 2 * POLICY_BLOCK_HDR >= size || c == 0;
+    return size % align == 0; /* aligned: the class was picked for its alignment */
+  }
+  segment_t *h = large_header(p, POL_FREE_SIZED);
+  return n <= large_usable(h) && (n + POLICY_BLOCK_HDR > SMALL_MAX || align > ALLOC_MIN_ALIGN);
+}
+
+void heap_free_sized(void *p, size_t n) {
+  if (POLICY_CHECK_SIZES && !engine_size_fits(p, n, ALLOC_MIN_ALIGN))
+    alloc_fatal_size(alloc_check_name(ALLOC_CHECK_SIZE_MISMATCH), p, n, heap_usable_size(p));
+  heap_free(p);
+}
 
 void *heap_calloc(size_t n) {
   if (n + POLICY_BLOCK_HDR > SMALL_MAX) {
@@ -101,8 +124,13 @@ void *heap_realloc(void *p, size_t n) {
   return q;
 }
 
-/* The alignment is implied by where the block sits: nothing to check here. */
-void heap_free_aligned_sized(void *p, size_t align, size_t n) { heap_free(p); }
+/* The alignment is implied by where the block sits; a policy with
+ * POLICY_CHECK_SIZES checks the size against it. */
+void heap_free_aligned_sized(void *p, size_t align, size_t n) {
+  if (POLICY_CHECK_SIZES && !engine_size_fits(p, n, align))
+    alloc_fatal_size(alloc_check_name(ALLOC_CHECK_SIZE_MISMATCH), p, n, heap_usable_size(p));
+  heap_free(p);
+}
 
 /* A small block: class size minus p's offset within its block, from the
  * span.  A large block: from its header, which seg_of(p) finds only while p

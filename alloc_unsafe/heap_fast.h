@@ -52,9 +52,9 @@ static ALWAYS_INLINE void heap_free(void *p) {
   if (likely(c < NCLASSES)) {
     span_t *s = pg - pg->back;
     b = (char *)p - POLICY_BLOCK_HDR;
-    pol_small_free(s, b, POL_FREE);
     theap_t *h = tls_heap;
     if (likely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == (uintptr_t)h)) {
+      pol_small_free(s, b, POL_FREE);
       blk_set_next_fast(b, s->local_free);
       s->local_free = b;
       h->nfree[c]++;

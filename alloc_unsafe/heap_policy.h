@@ -13,13 +13,16 @@
 #ifndef UNSAFE_HEAP_POLICY_H
 #define UNSAFE_HEAP_POLICY_H
 
-#define POLICY_BLOCK_HDR 0 /* no per-block header */
+#define POLICY_BLOCK_HDR 0   /* no per-block header */
+#define POLICY_REUSE_DELAY 0 /* the block freed last is the next handed out */
+#define POLICY_CHECK_SIZES 0 /* a claimed size is not looked at */
 
 /* Free-list links: stored as they are. */
 static ALWAYS_INLINE void *pol_link_encode(const void *slot, void *next) { return next; }
 static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, void *stored) {
   return stored;
 }
+static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) { return stored; }
 
 /* Pointers entering the heap: trusted, and those the override keeps from
  * the heap (heap.h's heap_check_early) not looked at. */
@@ -31,6 +34,7 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
 /* Block state: not kept. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {}
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {}
+static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {}
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {}
 static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {}
 static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {}

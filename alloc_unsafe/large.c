@@ -45,7 +45,9 @@ static void cache_unlink(segment_t *h) {
 static segment_t *cache_take(size_t total) {
   large_lock();
   segment_t *best = NULL;
-  for (segment_t *h = HDR_OF(g_cache.head); h; h = HDR_OF(h->link.next))
+  /* POLICY_REUSE_DELAY: the mapping freed last is not the next handed out. */
+  list_node_t *first = POLICY_REUSE_DELAY && g_cache.head ? g_cache.head->next : g_cache.head;
+  for (segment_t *h = HDR_OF(first); h; h = HDR_OF(h->link.next))
     if (h->map.size >= total && h->map.size / 2 <= total &&
         (!best || h->map.size < best->map.size))
       best = h;
@@ -60,8 +62,8 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   segment_t *h = off == OS_PAGE ? cache_take(total) : NULL;
   bool fresh = !h;
   if (fresh) {
-    os_mapping_t m = align >= SEG_SIZE ? os_map_aligned_at(total, align, SEG_SIZE)
-                                       : os_map_aligned(total, SEG_SIZE);
+    os_mapping_t m = align >= SEG_SIZE ? os_map_tagged(total, align, SEG_SIZE, TAG_LARGE)
+                                       : os_map_tagged(total, SEG_SIZE, 0, TAG_LARGE);
     if (!m.base) return NULL;
     h = m.base;
     h->map = m;

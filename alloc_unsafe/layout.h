@@ -75,6 +75,16 @@
 #define CLS_FREE 0xfe  /* page belongs to no span */
 #define CLS_LARGE 0xff /* the block has its own mapping */
 
+/* Ownership tags of the engine's mappings (os.h's map), so a validating
+ * policy tells a segment from a large block from metadata without reading
+ * either. */
+enum { TAG_SEGMENT = 2, TAG_LARGE = 3, TAG_META = 4 };
+/* Page 0 of a segment holds segment_t; from POLICY_AREA to POLICY_AREA_END it
+ * is the policy's (out of reach of any block's overflow or underflow: the
+ * first block starts PAGE_SIZE - POLICY_AREA_END bytes further on). */
+#define POLICY_AREA ((size_t)8192)
+#define POLICY_AREA_END ((size_t)(PAGE_SIZE - 16384))
+
 enum { SPAN_UNLISTED, SPAN_AVAIL, SPAN_FULL }; /* span->list */
 #define OWNER_FULL ((uintptr_t)1)
 
@@ -100,6 +110,7 @@ typedef struct segment {
   os_mapping_t map;            /* what to unmap */
   size_t large_off;            /* LARGE: block = (char *)seg + large_off */
   size_t large_usable;         /* LARGE: usable bytes of the block */
+  uint64_t policy_word;        /* the policy's (a validating one: a checksum) */
   span_t pages[SEG_PAGES + 1]; /* +1: see LARGE above */
 } segment_t;
 
@@ -107,7 +118,7 @@ typedef struct segment {
  * sits at pages[off >> PAGE_SHIFT], which is below off), so it fits in the
  * OS page in front of the block even though segment_t is longer. */
 _Static_assert(offsetof(segment_t, pages[1]) <= OS_PAGE, "large header fits in one OS page");
-_Static_assert(sizeof(segment_t) <= PAGE_SIZE, "segment header fits in page 0");
+_Static_assert(sizeof(segment_t) <= POLICY_AREA, "segment header leaves page 0's policy area");
 
 static ALWAYS_INLINE segment_t *seg_of(const void *p) {
   return (segment_t *)(((uintptr_t)p - 1) & ~(SEG_SIZE - 1));
@@ -139,6 +150,8 @@ static inline char *span_base(span_t *s) {
  *   pol_link_decode(s, slot, word)  the link that word at slot of span s
  *                      stands for: a block of s or NULL (a validating policy
  *                      checks it and never returns anything else)
+ *   pol_link_peek(slot, word)    the same without checks, for validate's
+ *                      tolerant walk of a list another thread may change
  *   pol_page_of(p, op)  the page entry of a pointer entering the heap (free,
  *                      realloc, usable size, object size); a validating
  *                      policy proves p lies in this heap's memory first
@@ -149,7 +162,14 @@ static inline char *span_base(span_t *s) {
  *                      of span s
  *   pol_large_check(h, p, op)    p is the live block of large header h
  *   pol_small_alloc(s, blk), pol_small_free(s, blk, op)   blk changes
- *                      state (free: after pol_small_check would pass)
+ *                      state (free: checks what pol_small_check does), by
+ *                      the span's owner or under its heap's lock
+ *   pol_small_free_remote(s, blk)   the same, by any other thread
+ *   POLICY_REUSE_DELAY  1: a span's block freed last, and the large mapping
+ *                      cached last, are not the next handed out (so a stale
+ *                      free after that reuse still finds the block free)
+ *   POLICY_CHECK_SIZES  1: free_sized/free_aligned_sized sizes are checked
+ *                      against the block (engine_size_fits)
  *   pol_large_alloc(h), pol_large_free(h, p, op)           the same, large
  *   pol_collect(s, list, n)      n blocks freed by other threads join s
  *   pol_segment_new/free(seg), pol_span_new/release(s)  metadata created
@@ -175,6 +195,13 @@ static ALWAYS_INLINE void blk_set_next(void *b, void *n) {
   vg_open(b, sizeof(void *));
   *(void **)b = pol_link_encode(b, n);
   vg_close(b, sizeof(void *));
+}
+/* The link without the policy's checks (validate's tolerant walk). */
+static ALWAYS_INLINE void *blk_peek(void *b) {
+  vg_open(b, sizeof(void *));
+  void *n = pol_link_peek(b, *(void **)b);
+  vg_close(b, sizeof(void *));
+  return n;
 }
 /* The same for the fast paths alone: they never run under valgrind, because
  * there every thread uses the shared heap through the slow paths (theap.c),

@@ -41,7 +41,7 @@ static unsigned find_run(uint64_t m, unsigned n) {
 }
 
 static segment_t *segment_new(void) {
-  os_mapping_t m = os_map_aligned(SEG_SIZE, SEG_SIZE);
+  os_mapping_t m = os_map_tagged(SEG_SIZE, SEG_SIZE, 0, TAG_SEGMENT);
   if (!m.base) return NULL;
   segment_t *seg = m.base; /* zero-filled */
   seg->map = m;

@@ -135,7 +135,11 @@ static void span_carve(span_t *s) {
 /* Gather blocks onto s->free, freed ones first (they are warm), fresh ones
  * only when there are none; false when s has none left at all. */
 static bool span_refill(span_t *s) {
-  if (!s->free) {
+  if (!s->free && POLICY_REUSE_DELAY && s->local_free) {
+    void *last = s->local_free; /* freed last: stays behind until another is */
+    s->free = blk_next(s, last);
+    blk_set_next(last, NULL);
+  } else if (!s->free) {
     s->free = s->local_free;
     s->local_free = NULL;
   }
@@ -226,6 +230,7 @@ static void *heap_alloc(theap_t *h, unsigned c) {
 
 static void heap_free_local(theap_t *h, span_t *s, void *p) {
   pthread_mutex_lock(&h->mu);
+  pol_small_free(s, p, POL_FREE);
   blk_set_next(p, s->local_free);
   s->local_free = p;
   h->nfree[s->cls]++;
@@ -300,7 +305,7 @@ static theap_t *theap_create(void) {
     list_unlink(&g_retired, &h->link);
   } else {
     if ((size_t)(g_meta_end - g_meta_cur) < ALIGN_UP(sizeof(theap_t), 64)) {
-      os_mapping_t m = os_map(ALIGN_UP(sizeof(theap_t) * 16, OS_PAGE));
+      os_mapping_t m = os_map_tagged(ALIGN_UP(sizeof(theap_t) * 16, OS_PAGE), OS_PAGE, 0, TAG_META);
       if (!m.base) {
         pthread_mutex_unlock(&g_reg_mu);
         return NULL;
@@ -372,6 +377,7 @@ void theap_free_slow(void *p, unsigned cls) {
   if (owner == &g_shared && h->state != THEAP_LIVE) { /* a thread without a heap */
     heap_free_local(&g_shared, s, p);
   } else {
+    pol_small_free_remote(s, p);
     span_push_remote(s, p);
     if (h->state == THEAP_LIVE) h->nfree[cls]++;
     else __atomic_add_fetch(&g_nfree_heapless[cls], 1, __ATOMIC_RELAXED);
@@ -463,7 +469,7 @@ static uint32_t list_len(const span_t *s, void *b, bool strict) {
   const size_class_t *sc = &size_classes[s->cls];
   char *base = span_base((span_t *)s);
   uint32_t n = 0;
-  for (; b; b = blk_next(s, b)) {
+  for (; b; b = strict ? blk_next(s, b) : blk_peek(b)) {
     size_t off = (size_t)((char *)b - base);
     bool bad = (char *)b < base || off >= (size_t)s->carved * sc->size || off % sc->size;
     if (bad || n >= s->carved) {

@@ -17,6 +17,8 @@
 #include "size_class.h"
 
 #define POLICY_BLOCK_HDR 16
+#define POLICY_REUSE_DELAY 1
+#define POLICY_CHECK_SIZES 1
 #define PROBE_KEY ((uintptr_t)0x5a5a5a5a5a5a5a50ull)
 #define PROBE_LIVE ((uintptr_t)0x1111111111111111ull)
 #define PROBE_FREE ((uintptr_t)0x2222222222222222ull)
@@ -42,6 +44,9 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
   return n;
 }
 static ALWAYS_INLINE void pol_check_early(const void *p, int op) {}
+static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) {
+  return (void *)((uintptr_t)stored ^ PROBE_KEY);
+}
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   PROBE_COUNT(PH_PAGE);
   return page_of(p);
@@ -62,6 +67,9 @@ static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
   PROBE_COUNT(PH_SFREE);
   if (*probe_state(blk) != (PROBE_LIVE ^ (uintptr_t)blk)) alloc_fatal("probe: double free", blk);
   *probe_state(blk) = PROBE_FREE ^ (uintptr_t)blk;
+}
+static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
+  pol_small_free(s, blk, POL_FREE); /* a test: no thread races on one block here */
 }
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) { PROBE_COUNT(PH_LALLOC); }
 static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {
