@@ -138,7 +138,7 @@ void heap_free_aligned_sized(void *p, size_t align, size_t n) {
  * own bytes, so the header read back must look consistent or the answer is
  * "unknown".  (alloc_unsafe trusts p: bytes the program wrote could pass.) */
 size_t heap_object_size(const void *p) {
-  pol_page_of(p, POL_OBJSIZE);
+  if (!pol_object_ok(p)) return ALLOC_OBJECT_SIZE_UNKNOWN;
   segment_t *seg = seg_of(p);
   uintptr_t a = (uintptr_t)p;
   if (seg->pages[0].cls == CLS_FREE) { /* a small segment: page 0 is its header */

@@ -27,6 +27,7 @@ static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) { retur
 /* Pointers entering the heap: trusted, and those the override keeps from
  * the heap (heap.h's heap_check_early) not looked at. */
 static ALWAYS_INLINE void pol_check_early(const void *p, int op) {}
+static ALWAYS_INLINE bool pol_object_ok(const void *p) { return true; }
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) { return page_of(p); }
 static ALWAYS_INLINE void pol_small_check(const span_t *s, const void *blk, pol_op_t op) {}
 static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol_op_t op) {}

@@ -158,6 +158,8 @@ static inline char *span_base(span_t *s) {
  *   pol_check_early(p, op)  a pointer the override keeps from the heap
  *                      (heap.h's heap_check_early: bootstrap blocks,
  *                      realloc to an impossible size)
+ *   pol_object_ok(p)   may the engine read the headers over p to answer an
+ *                      object-size query (any pointer into a block)?
  *   pol_small_check(s, blk, op)  blk (from such a pointer) is a live block
  *                      of span s
  *   pol_large_check(h, p, op)    p is the live block of large header h

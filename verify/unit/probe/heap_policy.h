@@ -44,6 +44,7 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
   return n;
 }
 static ALWAYS_INLINE void pol_check_early(const void *p, int op) {}
+static ALWAYS_INLINE bool pol_object_ok(const void *p) { return true; }
 static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) {
   return (void *)((uintptr_t)stored ^ PROBE_KEY);
 }

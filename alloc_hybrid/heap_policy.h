@@ -1,0 +1,173 @@
+/* heap_policy.h - alloc_hybrid: alloc_unsafe's in-band engine behind an
+ * interface that trusts nothing it has not checked.
+ *
+ * TRUST RULE.  Trust out-of-band state only: the ownership map of os.c (which
+ * this heap's mappings are, by page, never read from the pointed-to memory),
+ * the process secret (in the sealed page, frozen.h) and state kept where no
+ * block's overflow or underflow reaches (the policy area of a segment's page
+ * 0).  Every value read from memory the program could have written - a
+ * free-list link in a freed block, a large block's header - is checked
+ * before it is used.  No check reads memory before it has proved the memory
+ * is this heap's and mapped, so no detection can itself fault.
+ *
+ * SEGMENT (small blocks), as alloc_unsafe's (alloc_unsafe/layout.h), plus:
+ *
+ *   seg | page 0: segment_t | ... | live bitmap (32 KiB) | gap | page 1 ...
+ *         at 0                    at POLICY_AREA           >= 16 KiB
+ *   live bitmap: bit i set  <=>  a live block starts at seg + 16 * i
+ *   block, free: | link = next ^ K0 ^ &link | stale bytes ...... |
+ *   block, live: | user bytes ................................... |
+ *
+ * LARGE block: alloc_unsafe's header, whose policy_word is
+ *   H(K1, header address, offset, usable size, mapping size, state)
+ * with state LIVE or FREED (cached); the block at header + offset.
+ *
+ * Glossary: K0, K1 = words of the process secret; H = a keyed mix (rand_mix
+ * over the fields xor-ed with the key); tag(x) = os_tag_of(x), the kind of
+ * mapping (TAG_SEGMENT, TAG_LARGE) x lies in, 0 if this heap did not map it.
+ *
+ * Invariants (on top of alloc_unsafe's):
+ *   p handed out and live  =>  tag(seg_of(p)) in {SEGMENT, LARGE}, p % 16 == 0
+ *   small p live  =>  bit((p - seg) / 16) == 1; free or never handed out => 0
+ *                     (a bit may stay 1 for a block another thread freed, until
+ *                     its owner collects it: see "not detected")
+ *   decode(link at b) = NULL, or a 16-aligned address of b's segment
+ *   large h: h->policy_word == H(..., LIVE) while its block is live
+ *
+ * WHAT IS DETECTED (each a fatal line from common/checks.h), and what not:
+ *   free/realloc/usable size/free_sized of a pointer this heap did not map
+ *     (wild, stack, static, the program's own mmap with or without a forged
+ *     header in front, a block + 1 GiB): tag check, before any read.
+ *   misaligned or interior pointers into small blocks, pointers into free
+ *     pages of a segment: alignment and live-bit check.
+ *   interior pointers into large blocks: header check and p == header + off.
+ *   double free of a small block (immediately, after other frees, the old
+ *     pointer after realloc moved it, and a stale free after the slot could
+ *     have been reused: POLICY_REUSE_DELAY keeps the block freed last from
+ *     being the next handed out, so the simple free(p); q = malloc(); free(p)
+ *     still finds p free): live bit.  Of a large block: its state in the
+ *     keyed header (cached), or the ownership map (unmapped).
+ *   free-list poisoning: a link overwritten in a freed block decodes, without
+ *     the secret, to an address outside its segment or misaligned (all but
+ *     a 2^-40 chance): detected when popped.  An overflow of a live block
+ *     into a free neighbour's link is caught the same way.
+ *   a forged or overwritten large header: the keyed checksum.
+ *   free_sized / free_aligned_sized / sized delete with a size the block
+ *     cannot have (larger than it, or less than half of it).
+ *   bootstrap blocks: interior pointers and double frees (bootstrap.h state).
+ * Not detected, and why:
+ *   overflow into a live neighbour, underflow below a block: there is no
+ *     per-block header or canary, so only the neighbour's data changes, and
+ *     the heap's own state is untouched (alloc_checked has canaries).
+ *   use after free (reads and writes inside a freed block past its link):
+ *     nothing checks freed bytes (alloc_checked zeroes and checks them).
+ *   kind mismatch (new[] released by free or delete): not tracked.
+ *   a double free racing with the owner's own free of the same block from
+ *     another thread, and arbitrary writes into a segment's page 0 (no linear
+ *     overflow reaches it; a write-what-where can).
+ *
+ * COST: the hot pair adds the ownership lookup (two loads), the live bit
+ * (a load and a store each way) and the link code (an xor and a compare).
+ */
+#ifndef HYBRID_HEAP_POLICY_H
+#define HYBRID_HEAP_POLICY_H
+
+#include "checks.h"
+#include "random.h"
+
+#define POLICY_BLOCK_HDR 0   /* no per-block header: state is out of band */
+#define POLICY_REUSE_DELAY 1 /* see above: stale frees after reuse */
+#define POLICY_CHECK_SIZES 1
+
+#define HYB_BITMAP_BYTES (SEG_SIZE / ALLOC_MIN_ALIGN / 8)
+_Static_assert(POLICY_AREA + HYB_BITMAP_BYTES <= POLICY_AREA_END, "live bitmap fits page 0's policy area");
+
+/* Cold reports, in hybrid.c: each classifies what it was given and ends in
+ * alloc_fatal with the check's line. */
+__attribute__((noreturn)) COLD void hyb_bad_pointer(const void *p, pol_op_t op);
+__attribute__((noreturn)) COLD void hyb_bad_small(const span_t *s, const void *blk, pol_op_t op);
+__attribute__((noreturn)) COLD void hyb_bad_link(const void *slot, uintptr_t decoded);
+__attribute__((noreturn)) COLD void hyb_bad_large(const segment_t *h, const void *p, pol_op_t op);
+void hyb_check_early(const void *p, int op);
+uint64_t hyb_large_word(const segment_t *h, uint64_t state);
+extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
+
+/* ---- free-list links ---------------------------------------------------- */
+static ALWAYS_INLINE void *pol_link_encode(const void *slot, void *next) {
+  return (void *)((uintptr_t)next ^ alloc_secret(0) ^ (uintptr_t)slot);
+}
+static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) {
+  return (void *)((uintptr_t)stored ^ alloc_secret(0) ^ (uintptr_t)slot);
+}
+static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, void *stored) {
+  uintptr_t n = (uintptr_t)pol_link_peek(slot, stored);
+  /* NULL, or 16-aligned in the slot's own segment. */
+  if (unlikely((((n ^ (uintptr_t)slot) >> SEG_SHIFT) | (n & (ALLOC_MIN_ALIGN - 1))) != 0) && n)
+    hyb_bad_link(slot, n);
+  return (void *)n;
+}
+
+/* ---- the live bitmap ------------------------------------------------------ */
+static ALWAYS_INLINE uint64_t *hyb_word(const void *blk, uint64_t *bit) {
+  uintptr_t seg = (uintptr_t)blk & ~(SEG_SIZE - 1), i = ((uintptr_t)blk - seg) >> 4;
+  *bit = (uint64_t)1 << (i & 63);
+  return (uint64_t *)(seg + POLICY_AREA) + (i >> 6);
+}
+
+/* ---- pointers entering the heap ------------------------------------------- */
+static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
+  uint8_t t = os_tag_of(seg_of(p));
+  if (likely(t == TAG_SEGMENT) && likely(((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) == 0))
+    return page_of(p);
+  if (t == TAG_LARGE) return &hyb_large_page; /* the header is checked next */
+  hyb_bad_pointer(p, op);
+}
+static ALWAYS_INLINE void pol_check_early(const void *p, int op) { hyb_check_early(p, op); }
+/* Object size takes interior pointers: only ownership is asked. */
+static ALWAYS_INLINE bool pol_object_ok(const void *p) {
+  uint8_t t = os_tag_of(seg_of(p));
+  return t == TAG_SEGMENT || t == TAG_LARGE;
+}
+static ALWAYS_INLINE void pol_small_check(const span_t *s, const void *blk, pol_op_t op) {
+  uint64_t bit, *w = hyb_word(blk, &bit);
+  if (unlikely(!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))) hyb_bad_small(s, blk, op);
+}
+static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol_op_t op) {
+  if (unlikely(os_tag_of(h) != TAG_LARGE) || unlikely(h->policy_word != hyb_large_word(h, 1)) ||
+      unlikely((const char *)h + h->large_off != (const char *)p))
+    hyb_bad_large(h, p, op);
+}
+
+/* ---- block state ------------------------------------------------------------
+ * The owner (or the holder of its heap's lock) writes a span's bitmap words
+ * plainly; another thread clears its bit atomically.  A plain write may undo
+ * such a clear (the bit reads 1 again): the owner clears it once more when it
+ * collects the block, and until then a second free of it is not caught. */
+static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
+  uint64_t bit, *w = hyb_word(blk, &bit);
+  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | bit, __ATOMIC_RELAXED);
+}
+static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
+  uint64_t bit, *w = hyb_word(blk, &bit), v = __atomic_load_n(w, __ATOMIC_RELAXED);
+  if (unlikely(!(v & bit))) hyb_bad_small(s, blk, op);
+  __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
+}
+static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
+  uint64_t bit, *w = hyb_word(blk, &bit);
+  if (unlikely(!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))) hyb_bad_small(s, blk, POL_FREE);
+}
+void hyb_collect(span_t *s, void *list, uint32_t n);
+static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) { hyb_collect(s, list, n); }
+static ALWAYS_INLINE void pol_large_alloc(segment_t *h) { h->policy_word = hyb_large_word(h, 1); }
+static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {
+  h->policy_word = hyb_large_word(h, 0); /* pol_large_check passed just before */
+}
+
+/* ---- metadata life cycle ---------------------------------------------------- */
+static ALWAYS_INLINE void pol_segment_new(segment_t *seg) { seg->policy_word = 0; }
+static ALWAYS_INLINE void pol_segment_free(segment_t *seg) {}
+void hyb_span_new(span_t *s);
+static ALWAYS_INLINE void pol_span_new(span_t *s) { hyb_span_new(s); }
+static ALWAYS_INLINE void pol_span_release(span_t *s) {}
+
+#endif
