@@ -178,6 +178,7 @@ misuse_tests() {
   local h runs out=$BUILD/verify rep=$BUILD/verify
   [ "$mode" = verify ] && runs=${MISUSE_RUNS:-3} rep=reports || runs=${MISUSE_RUNS:-1}
   need "misuse/matrix" "$BIN/misuse" "test program (make verify-build)" || return 0
+  run_test "misuse/selftest" 120 /usr/bin/python3 -B verify/misuse/run.py --selftest
   run_test "misuse/matrix" 900 /usr/bin/python3 -B verify/misuse/run.py --runs "$runs" --out "$out"
   for h in $HEAPS; do
     run_test "misuse/claims/$h" 60 /usr/bin/python3 -B verify/misuse/run.py --claims "$h" --out "$out"

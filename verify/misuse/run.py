@@ -4,6 +4,7 @@
         [--allocators a,b] [--cases glob] [--out DIR]
     /usr/bin/python3 verify/misuse/run.py --claims HEAP [--out DIR]
     /usr/bin/python3 verify/misuse/run.py --list-allocators [--use bench|verify]
+    /usr/bin/python3 verify/misuse/run.py --selftest      (known cells: selftest.tsv)
 
 Allocators: the rows of bench/allocators.tsv marked for verify (the one list of
 baselines; see its header) and every heap in $HEAPS ($LIBDIR/liballoc_<h>.so),
@@ -279,6 +280,45 @@ def check_claims(args):
     return 1 if bad else 0
 
 
+# ---- self-test: known cells (selftest.tsv) -------------------------------------------
+def selftest(args):
+    build, libdir, heaps = env_dirs()
+    prog = args.prog or os.path.join(build, "verify", "misuse")
+    by_name = {a["name"]: a for a in allocators(heaps, libdir)}
+    path = os.path.join(HERE, "selftest.tsv")
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    bad = n = 0
+    with open(path) as f:
+        rows = [ln.rstrip("\n").split("\t") for ln in f if ln.strip() and not ln.startswith("#")]
+    for cols in rows:
+        if len(cols) != 5:
+            print(f"FAIL selftest: {path}: bad row {cols}")
+            bad += 1
+            continue
+        name, envs, case, want, text = cols
+        lie = name.startswith("!")
+        a = by_name.get(name.lstrip("!"))
+        if a is None:
+            print(f"N/A selftest {name} {case}: no allocator {name.lstrip('!')} in this build")
+            continue
+        a = dict(a, env=dict(a["env"]))
+        if envs != "-":
+            a["env"].update(kv.split("=", 1) for kv in envs.split())
+        if lie:  # a provider the library is not: the program must refuse to run
+            a["provider"] = "no-such-malloc.so"
+        r = run_one(prog, a, case, min(args.timeout, 2.0))
+        n += 1
+        seen = r["first"] + " | " + r["stdout"]
+        if r["outcome"] != want or (text != "-" and text not in seen):
+            print(f"FAIL selftest {name} {envs} {case}: got {r['outcome']} ({seen}), want {want}"
+                  + (f" with '{text}'" if text != "-" else ""))
+            bad += 1
+        else:
+            print(f"ok {name} {envs} {case}: {r['outcome']}")
+    print(f"selftest: {n} cells, {bad} wrong")
+    return 1 if bad or not n else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     build, libdir, heaps = env_dirs()
@@ -291,6 +331,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(build, "verify"))
     ap.add_argument("--claims", metavar="HEAP")
     ap.add_argument("--list-allocators", action="store_true")
+    ap.add_argument("--selftest", action="store_true", help="check the cells of selftest.tsv")
     ap.add_argument("--use", default="verify", choices=tables.USES)
     args = ap.parse_args()
     if args.list_allocators:  # name<TAB>library or -<TAB>kind<TAB>env (space-separated)
@@ -300,6 +341,8 @@ def main():
         return 0
     if args.claims:
         return check_claims(args)
+    if args.selftest:
+        return selftest(args)
     return run_matrix(args)
 
 
