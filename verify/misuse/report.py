@@ -214,7 +214,7 @@ def write_html(out_dir, doc, allocs, classes, tot, cc, ncaught, napp, cl, findin
     else:
         o.append("<p>verify/contract and verify/contract_cxx (the rules our heaps must meet, glibc 2.36's behaviour "
                  "where the standard leaves it open) under each baseline. A deviation is a finding, never a failure.</p>"
-                 "<table><tr><th>allocator</th><th>rules met</th><th>findings</th></tr>")
+                 "<table><tr><th>allocator</th><th>rules met (or n/a)</th><th>findings</th></tr>")
         for a, rows in fb.items():
             bad = [r for r in rows if r["result"] not in ("ok", "n/a")]
             items = "<br>".join(f"{e(r['program'])} {e(r['rule'])}: {e(r['result'])}" for r in bad) or "none"
@@ -245,7 +245,7 @@ def write_md(out_dir, doc, allocs, classes, tot, cc, ncaught, napp, cl, findings
     fb = findings_by_alloc(findings)
     for a, rows in fb.items():
         bad = [r for r in rows if r["result"] not in ("ok", "n/a")]
-        md.append(f"- **{a}**: {len(rows) - len(bad)}/{len(rows)} rules met" + (":" if bad else "."))
+        md.append(f"- **{a}**: {len(rows) - len(bad)}/{len(rows)} rules met or n/a" + (":" if bad else "."))
         md += [f"  - {r['program']} {r['rule']}: {r['result'].replace('|', '/')}" for r in bad]
     if not fb:
         md.append("No baseline contract results yet.")
