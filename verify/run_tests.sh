@@ -171,6 +171,63 @@ memcheck_tests() {
   done
 }
 
+# ---- the misuse matrix (verify/misuse/): every case x every allocator, then
+# each heap of ours against its claims table (alloc_<heap>/claims.tsv).
+# `all` (make test): 1 run per cell, report in $BUILD/verify; `verify`:
+# MISUSE_RUNS (3) runs per cell, report in reports/verify.{md,html}.
+misuse_tests() {
+  local h runs out=$BUILD/verify rep=$BUILD/verify
+  [ "$mode" = verify ] && runs=${MISUSE_RUNS:-3} rep=reports || runs=${MISUSE_RUNS:-1}
+  need "misuse/matrix" "$BIN/misuse" "test program (make verify-build)" || return 0
+  run_test "misuse/selftest" 120 /usr/bin/python3 -B verify/misuse/run.py --selftest
+  run_test "misuse/matrix" 900 /usr/bin/python3 -B verify/misuse/run.py --runs "$runs" --out "$out"
+  for h in $HEAPS; do
+    run_test "misuse/claims/$h" 60 /usr/bin/python3 -B verify/misuse/run.py --claims "$h" --out "$out"
+  done
+  run_test "misuse/report" 120 /usr/bin/python3 -B verify/misuse/report.py --results "$out" --out "$rep"
+}
+
+# ---- the contract checker against the bench's baselines (jemalloc, mimalloc,
+# tcmalloc, Scudo: bench/allocators.tsv).  A rule a baseline breaks is a
+# finding ("FINDING name: reason", kept in $BUILD/verify/contract_findings.tsv
+# for the report), never a failure; only a preload that did not take fails.
+baseline_contract() {
+  local name lib kind envs rule prog log rc why tsv=$BUILD/verify/contract_findings.tsv nf=0 nok=0
+  mkdir -p "$BUILD/verify"
+  printf 'allocator\tprogram\trule\tresult\n' > "$tsv.new"
+  while IFS=$'\t' read -r name lib kind envs; do
+    [ "$kind" = baseline ] && [ "$lib" != - ] || continue
+    [ "$envs" = - ] && envs=""
+    for prog in contract contract_cxx; do
+      need "contract-baseline/$name" "$BIN/$prog" "test program (make verify-build)" || continue
+      for rule in $("$BIN/$prog" --list); do
+        selected "contract-baseline/$name/$prog/$rule" || continue
+        log=$LOGS/contract-baseline/$name/$prog/$rule.log
+        mkdir -p "$(dirname "$log")"
+        # shellcheck disable=SC2086 # envs: NAME=value words from the table
+        (timeout -k 10 120 env LD_PRELOAD="$lib" $envs "$BIN/$prog" -l "$(basename "$lib")" "$rule" \
+          < /dev/null; exit $?) > "$log" 2>&1
+        rc=$?
+        if [ $rc -eq 0 ] || [ $rc -eq 77 ]; then
+          nok=$((nok + 1))
+          printf '%s\t%s\t%s\t%s\n' "$name" "$prog" "$rule" "$([ $rc -eq 0 ] && echo ok || echo n/a)" >> "$tsv.new"
+        elif grep -q 'preload not in effect' "$log"; then
+          report_fail "contract-baseline/$name/$prog/$rule" "$(grep -m1 'preload not in effect' "$log")" "$log"
+        else
+          why=$(grep -m1 '^FAIL' "$log" || true)
+          [ -n "$why" ] || { [ $rc -gt 128 ] && why="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null)" || why="exit status $rc"; }
+          echo "FINDING contract-baseline/$name/$prog/$rule: $why"
+          printf '%s\t%s\t%s\t%s\n' "$name" "$prog" "$rule" "$why" >> "$tsv.new"
+          nf=$((nf + 1))
+        fi
+      done
+    done
+  done < <(/usr/bin/python3 -B verify/misuse/run.py --list-allocators --use bench)
+  # A run that selected none of these keeps the last full table for the report.
+  if [ $((nok + nf)) -gt 0 ]; then mv "$tsv.new" "$tsv"; else rm -f "$tsv.new"; return 0; fi
+  echo "baseline contract: $nok rules as required, $nf findings (not failures; $tsv)"
+}
+
 smoke() { # name script
   need "$1" "$2" "script" && run_test "$1" 900 bash "$2" --smoke
 }
@@ -180,6 +237,8 @@ echo "run_tests: $mode; heaps: ${HEAPS:-none}${VERIFY_EXTRA:+; extra: $VERIFY_EX
 for t in "${targets[@]}"; do per_target $t; done
 real_programs
 memcheck_tests
+baseline_contract
+misuse_tests
 if [ "$mode" = all ]; then
   smoke bench/smoke bench/run.sh
   smoke fuzz/smoke fuzz/run.sh

@@ -38,3 +38,23 @@ $(VERIFY_OUT)/mc_bugs $(VERIFY_OUT)/mc_clean: $(VERIFY_OUT)/%: verify/%.c verify
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(VERIFY_CFLAGS) -O0 -o $@ $<
+
+# The misuse matrix (verify/misuse/): one program, one case per invocation.
+# -O1 and -fno-builtin keep every bad access where the source puts it.
+MISUSE_SRC := $(wildcard verify/misuse/*.c)
+MISUSE_OBJ := $(patsubst verify/misuse/%.c,$(VERIFY_OUT)/misuse-obj/%.o,$(MISUSE_SRC)) \
+              $(VERIFY_OUT)/misuse-obj/cases_cxx.o
+MISUSE_HDRS := $(wildcard verify/misuse/*.h)
+verify-build: $(VERIFY_OUT)/misuse
+
+$(VERIFY_OUT)/misuse-obj/%.o: verify/misuse/%.c $(MISUSE_HDRS) verify/verify.mk
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(VERIFY_CFLAGS) -O1 -c $< -o $@
+$(VERIFY_OUT)/misuse-obj/cases_cxx.o: verify/misuse/cases_cxx.cc $(MISUSE_HDRS) verify/verify.mk
+	@mkdir -p $(@D)
+	@echo "  CXX     $@"
+	$(Q)$(CXX) $(VERIFY_CXXFLAGS) -O1 -c $< -o $@
+$(VERIFY_OUT)/misuse: $(MISUSE_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CXX) -o $@ $^ -ldl

@@ -17,6 +17,7 @@ import charts
 import stats
 
 MISUSE_FILES = ("build/verify/misuse_matrix.json", "reports/misuse_matrix.json")
+VERIFY_PAGES = ("reports/verify.html", "build/verify/verify.html")   # verify/misuse/report.py
 
 
 class Table:
@@ -226,25 +227,34 @@ class Report:
                      [svg], [t] if variants else [])
 
     def misuse(self):
+        """Classes caught (verify/misuse's matrix) against the time geomean of this run."""
         path = next((p for p in MISUSE_FILES if os.path.exists(p)), None)
-        intro = ("Misuse classes each allocator detects (from verify/'s misuse matrix) against its slowdown. "
-                 f"Expected in {MISUSE_FILES[0]} as {{\"allocator\": {{\"misuse class\": true|false}}}}.")
+        page = next((p for p in VERIFY_PAGES if os.path.exists(p)), None)
+        intro = ("Misuse classes each allocator catches (verify/misuse's matrix, from "
+                 f"{path or MISUSE_FILES[0]}: {{allocator: {{class: caught}}}}) against its time geomean "
+                 f"relative to {self.s.ref} in this run. A class is caught when every run of every case in it "
+                 "stopped the program (diagnostic, fault) or wiped the freed memory.")
+        if page:
+            intro += f" Every case and outcome: {os.path.relpath(page, self.out)}."
         if not path:
-            self.section("Misuse detected vs slowdown", intro + " Not available yet.", [], [])
+            self.section("Misuse detected vs slowdown", intro + " No misuse matrix yet: run `make verify`.", [], [])
             return
         with open(path) as f:
             matrix = json.load(f)
-        pts, t = [], Table(["allocator", "classes detected", f"time vs {self.s.ref}"])
-        for a in self.s.allocs:
-            if a in matrix:
-                det = sum(1 for v in matrix[a].values() if v)
-                g = self.s.geomean(a, self.s.ref)[0]
-                t.add(a, f"{det}/{len(matrix[a])}", ratio_cell(g))
-                if g:
-                    pts.append((a, g, det))
-        svg = charts.scatter(self.cdir, "misuse", "Misuse detected vs slowdown", f"time relative to {self.s.ref}",
-                             "misuse classes detected", pts, self.colours) if pts else None
-        self.section("Misuse detected vs slowdown", intro, [svg], [t])
+        pts, t = [], Table(["allocator", "classes caught", f"time vs {self.s.ref}"])
+        for a in list(self.s.allocs) + [a for a in matrix if a not in self.s.allocs]:
+            if a not in matrix:
+                t.add(a, ("–", "na", "not in the misuse matrix"), "")
+                continue
+            det = sum(1 for v in matrix[a].values() if v)
+            g = self.s.geomean(a, self.s.ref)[0] if a in self.s.allocs else None
+            t.add(a, f"{det}/{len(matrix[a])}", ratio_cell(g) if a in self.s.allocs else ("–", "na", "not benchmarked"))
+            if g:
+                pts.append((a, g, det))
+        svg = charts.scatter(self.cdir, "misuse", "Misuse classes caught vs slowdown", f"time relative to {self.s.ref}",
+                             "misuse classes caught", pts, self.colours) if pts else None
+        self.section("Misuse detected vs slowdown", intro if pts else intro + " No allocator has both a time and "
+                     "a matrix column yet.", [svg], [t])
 
     def failures(self):
         t = Table(["workload", "allocator", "run", "status", "message", "log"])
@@ -319,6 +329,10 @@ class Report:
         out += [f"<p class='meta'>{html.escape(x)}</p>" for x in self.header()]
         out.append("<nav>" + "".join(f"<a href='#s{i}'>{html.escape(t)}</a>"
                                      for i, (t, _, _, _) in enumerate(self.sections)) + "</nav>")
+        page = next((p for p in VERIFY_PAGES if os.path.exists(p)), None)
+        if page:
+            out.append(f"<p><a href='{os.path.relpath(page, self.out)}'>The misuse matrix (verify): what each "
+                       "allocator catches</a></p>")
         for i, (title, intro, svgs, tabs) in enumerate(self.sections):
             out.append(f"<h2 id='s{i}'>{html.escape(title)}</h2><p>{html.escape(intro)}</p>")
             for svg in svgs:

@@ -48,16 +48,18 @@ class Workload:
     what: str
 
 
-def _rows(path, ncols):
+def _rows(path, ncols, optional=0):
+    """Rows of ncols columns; the last `optional` ones may be left off ("")."""
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             cols = line.split("\t")
-            if len(cols) != ncols:
-                raise TableError(f"{path}:{lineno}: expected {ncols} tab-separated columns, got {len(cols)}")
-            yield lineno, [c.strip() for c in cols]
+            if not ncols - optional <= len(cols) <= ncols:
+                want = f"{ncols - optional} to {ncols}" if optional else str(ncols)
+                raise TableError(f"{path}:{lineno}: expected {want} tab-separated columns, got {len(cols)}")
+            yield lineno, [c.strip() for c in cols] + [""] * (ncols - len(cols))
 
 
 def _env(text, where):
@@ -72,13 +74,28 @@ def _env(text, where):
     return env
 
 
-def load_allocators(heaps, libdir, path=None):
-    """Baselines from the table, then each heap in $HEAPS, then heap variants."""
+USES = ("bench", "verify")
+
+
+def load_allocators(heaps, libdir, path=None, use="bench"):
+    """Baselines from the table, then each heap in $HEAPS, then heap variants;
+    only the rows whose "for" column names `use` (an empty column: all)."""
     path = path or os.path.join(BENCH, "allocators.tsv")
     heaps = heaps.split()
-    base, variants = [], []
-    for lineno, (name, lib, env, note) in _rows(path, 4):
+    base, variants, libs = [], [], {}
+    for lineno, (name, lib, env, note, uses) in _rows(path, 5, optional=1):
         where = f"{path}:{lineno}"
+        uses = uses.split(",") if uses and uses != "-" else list(USES)
+        bad = [u for u in uses if u not in USES]
+        if bad:
+            raise TableError(f"{where}: unknown use '{bad[0]}' (want {' or '.join(USES)})")
+        if lib.startswith("="):         # the library of an earlier row
+            if lib[1:] not in libs:
+                raise TableError(f"{where}: '{lib}' names no earlier row")
+            lib = libs[lib[1:]]
+        libs[name] = lib
+        if use not in uses:
+            continue
         if lib.startswith("@"):
             heap = lib[1:]
             if heap not in heaps:
