@@ -54,7 +54,7 @@ OPT      := $(OPT_$(BUILD_TYPE)) $(DWARF)
 HEAP_CFLAGS := -std=gnu11 $(WARN) $(OPT) -fPIC -fvisibility=hidden -fno-builtin-malloc \
                -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc \
                -ftls-model=initial-exec -fno-plt -fno-semantic-interposition \
-               -D_GNU_SOURCE -Icommon
+               -D_GNU_SOURCE -Icommon $(EXTRA_CFLAGS)
 HEAP_CXXFLAGS := -std=gnu++17 $(WARN_CXX) $(OPT) -fPIC -fvisibility=hidden -Icommon
 HEAP_LDLIBS := -lpthread
 
@@ -164,6 +164,14 @@ $(BUILD)/unit/test_return_$(1): verify/unit/test_return.c verify/unit/check.h ve
 	@echo "  CC      $$@"
 	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread
 UNIT_TESTS += $(BUILD)/unit/test_heap_$(1) $(BUILD)/unit/test_return_$(1)
+# A heap's own checks: verify/unit/test_<heap>.c, when there is one.
+ifneq ($(wildcard verify/unit/test_$(1).c),)
+$(BUILD)/unit/test_$(1): verify/unit/test_$(1).c verify/unit/check.h $(LIBDIR)/liballoc_$(1)_prefixed.a
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(UNIT_CFLAGS) -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread
+UNIT_TESTS += $(BUILD)/unit/test_$(1)
+endif
 endef
 $(foreach h,$(HEAPS),$(eval $(call UNIT_HEAP_RULE,$(h))))
 UNIT_TESTS += $(BUILD)/unit/test_common

@@ -75,9 +75,33 @@
 #include "checks.h"
 #include "random.h"
 
-#define POLICY_BLOCK_HDR 0   /* no per-block header: state is out of band */
-#define POLICY_REUSE_DELAY 1 /* see above: stale frees after reuse */
-#define POLICY_CHECK_SIZES 1
+/* Each check can be compiled out alone, to measure what it costs
+ * (make EXTRA_CFLAGS=-DHYB_OFF_<CHECK>=1 BUILD=...): OWNER (the ownership
+ * map), LIVE (the live bitmap), LINKS (encoded links), LARGE (the keyed large
+ * header), SIZES (free_sized), REUSE (the reuse delay).  A build with one off
+ * is not alloc_hybrid: its claims do not hold. */
+#ifndef HYB_OFF_OWNER
+#define HYB_OFF_OWNER 0
+#endif
+#ifndef HYB_OFF_LIVE
+#define HYB_OFF_LIVE 0
+#endif
+#ifndef HYB_OFF_LINKS
+#define HYB_OFF_LINKS 0
+#endif
+#ifndef HYB_OFF_LARGE
+#define HYB_OFF_LARGE 0
+#endif
+#ifndef HYB_OFF_SIZES
+#define HYB_OFF_SIZES 0
+#endif
+#ifndef HYB_OFF_REUSE
+#define HYB_OFF_REUSE 0
+#endif
+
+#define POLICY_BLOCK_HDR 0 /* no per-block header: state is out of band */
+#define POLICY_REUSE_DELAY (!HYB_OFF_REUSE) /* see above: stale frees after reuse */
+#define POLICY_CHECK_SIZES (!HYB_OFF_SIZES)
 
 #define HYB_BITMAP_BYTES (SEG_SIZE / ALLOC_MIN_ALIGN / 8)
 _Static_assert(POLICY_AREA + HYB_BITMAP_BYTES <= POLICY_AREA_END, "live bitmap fits page 0's policy area");
@@ -93,16 +117,20 @@ uint64_t hyb_large_word(const segment_t *h, uint64_t state);
 extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
 
 /* ---- free-list links ---------------------------------------------------- */
+static ALWAYS_INLINE uintptr_t hyb_link_key(const void *slot) {
+  return HYB_OFF_LINKS ? 0 : alloc_secret(0) ^ (uintptr_t)slot;
+}
 static ALWAYS_INLINE void *pol_link_encode(const void *slot, void *next) {
-  return (void *)((uintptr_t)next ^ alloc_secret(0) ^ (uintptr_t)slot);
+  return (void *)((uintptr_t)next ^ hyb_link_key(slot));
 }
 static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) {
-  return (void *)((uintptr_t)stored ^ alloc_secret(0) ^ (uintptr_t)slot);
+  return (void *)((uintptr_t)stored ^ hyb_link_key(slot));
 }
 static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, void *stored) {
   uintptr_t n = (uintptr_t)pol_link_peek(slot, stored);
   /* NULL, or 16-aligned in the slot's own segment. */
-  if (unlikely((((n ^ (uintptr_t)slot) >> SEG_SHIFT) | (n & (ALLOC_MIN_ALIGN - 1))) != 0) && n)
+  if (!HYB_OFF_LINKS &&
+      unlikely((((n ^ (uintptr_t)slot) >> SEG_SHIFT) | (n & (ALLOC_MIN_ALIGN - 1))) != 0) && n)
     hyb_bad_link(slot, n);
   return (void *)n;
 }
@@ -116,6 +144,7 @@ static ALWAYS_INLINE uint64_t *hyb_word(const void *blk, uint64_t *bit) {
 
 /* ---- pointers entering the heap ------------------------------------------- */
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
+  if (HYB_OFF_OWNER) return page_of(p);
   uint8_t t = os_tag_of(seg_of(p));
   if (likely(t == TAG_SEGMENT) && likely(((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) == 0))
     return page_of(p);
@@ -129,10 +158,12 @@ static ALWAYS_INLINE bool pol_object_ok(const void *p) {
   return t == TAG_SEGMENT || t == TAG_LARGE;
 }
 static ALWAYS_INLINE void pol_small_check(const span_t *s, const void *blk, pol_op_t op) {
+  if (HYB_OFF_LIVE) return;
   uint64_t bit, *w = hyb_word(blk, &bit);
   if (unlikely(!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))) hyb_bad_small(s, blk, op);
 }
 static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol_op_t op) {
+  if (HYB_OFF_LARGE) return;
   if (unlikely(os_tag_of(h) != TAG_LARGE) || unlikely(h->policy_word != hyb_large_word(h, 1)) ||
       unlikely((const char *)h + h->large_off != (const char *)p))
     hyb_bad_large(h, p, op);
@@ -144,23 +175,30 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
  * such a clear (the bit reads 1 again): the owner clears it once more when it
  * collects the block, and until then a second free of it is not caught. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
+  if (HYB_OFF_LIVE) return;
   uint64_t bit, *w = hyb_word(blk, &bit);
   __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | bit, __ATOMIC_RELAXED);
 }
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
+  if (HYB_OFF_LIVE) return;
   uint64_t bit, *w = hyb_word(blk, &bit), v = __atomic_load_n(w, __ATOMIC_RELAXED);
   if (unlikely(!(v & bit))) hyb_bad_small(s, blk, op);
   __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
 }
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
+  if (HYB_OFF_LIVE) return;
   uint64_t bit, *w = hyb_word(blk, &bit);
   if (unlikely(!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))) hyb_bad_small(s, blk, POL_FREE);
 }
 void hyb_collect(span_t *s, void *list, uint32_t n);
-static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) { hyb_collect(s, list, n); }
-static ALWAYS_INLINE void pol_large_alloc(segment_t *h) { h->policy_word = hyb_large_word(h, 1); }
+static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {
+  if (!HYB_OFF_LIVE) hyb_collect(s, list, n);
+}
+static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {
+  if (!HYB_OFF_LARGE) h->policy_word = hyb_large_word(h, 1);
+}
 static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {
-  h->policy_word = hyb_large_word(h, 0); /* pol_large_check passed just before */
+  if (!HYB_OFF_LARGE) h->policy_word = hyb_large_word(h, 0); /* pol_large_check passed */
 }
 
 /* ---- metadata life cycle ---------------------------------------------------- */

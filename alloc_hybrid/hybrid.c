@@ -23,10 +23,18 @@ static const char *op_invalid(pol_op_t op) {
   }
 }
 static bool op_is_free(pol_op_t op) { return op == POL_FREE || op == POL_FREE_SIZED; }
+/* ... on a pointer into this heap's memory that is not a live block. */
+static const char *op_not_live(pol_op_t op) {
+  switch (op) {
+  case POL_REALLOC: return alloc_check_name(ALLOC_CHECK_REALLOC_NOT_LIVE);
+  case POL_USABLE: return alloc_check_name(ALLOC_CHECK_USABLE_SIZE_NOT_LIVE);
+  default: return alloc_check_name(ALLOC_CHECK_INTERIOR_FREE);
+  }
+}
 
 void hyb_bad_pointer(const void *p, pol_op_t op) {
   uint8_t t = os_tag_of(seg_of(p));
-  if (t == TAG_SEGMENT && op_is_free(op)) ALLOC_FATAL(INTERIOR_FREE, p); /* misaligned */
+  if (t == TAG_SEGMENT) alloc_fatal(op_not_live(op), p); /* misaligned */
   alloc_fatal(op_invalid(op), p);
 }
 
@@ -36,9 +44,8 @@ void hyb_bad_small(const span_t *s, const void *blk, pol_op_t op) {
   const size_class_t *sc = &size_classes[s->cls];
   size_t off = (size_t)((const char *)blk - span_base((span_t *)s));
   bool start = off % sc->size == 0 && off < (size_t)s->carved * sc->size;
-  if (!op_is_free(op)) alloc_fatal(op_invalid(op), blk);
-  if (start) ALLOC_FATAL(DOUBLE_FREE_SMALL, blk);
-  ALLOC_FATAL(INTERIOR_FREE, blk);
+  if (start && op_is_free(op)) ALLOC_FATAL(DOUBLE_FREE_SMALL, blk);
+  alloc_fatal(op_not_live(op), blk);
 }
 
 void hyb_bad_link(const void *slot, uintptr_t decoded) {
@@ -56,11 +63,13 @@ uint64_t hyb_large_word(const segment_t *h, uint64_t state) {
 /* h = seg_of(p), and the large check failed.  Whatever h is, os.c mapped the
  * page it is on, so its first fields can be read. */
 void hyb_bad_large(const segment_t *h, const void *p, pol_op_t op) {
-  if (os_tag_of(h) != TAG_LARGE) alloc_fatal(op_invalid(op), p); /* a segment's free page */
-  if (h->policy_word == hyb_large_word(h, 0) && (const char *)h + h->large_off == (const char *)p)
-    op_is_free(op) ? ALLOC_FATAL(DOUBLE_FREE_LARGE, p) : alloc_fatal(op_invalid(op), p);
-  if (h->policy_word != hyb_large_word(h, 1)) ALLOC_FATAL(HEADER_CORRUPT, p);
-  op_is_free(op) ? ALLOC_FATAL(INTERIOR_FREE, p) : alloc_fatal(op_invalid(op), p);
+  if (os_tag_of(h) != TAG_LARGE) alloc_fatal(op_not_live(op), p); /* a segment's free page */
+  bool at_block = (const char *)h + h->large_off == (const char *)p;
+  if (h->policy_word == hyb_large_word(h, 0) && at_block && op_is_free(op))
+    ALLOC_FATAL(DOUBLE_FREE_LARGE, p);
+  if (h->policy_word != hyb_large_word(h, 1) && h->policy_word != hyb_large_word(h, 0))
+    ALLOC_FATAL(HEADER_CORRUPT, p);
+  alloc_fatal(op_not_live(op), p);
 }
 
 /* The pointers the override keeps from the heap: bootstrap blocks, whose

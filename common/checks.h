@@ -18,6 +18,8 @@
   X(INTERIOR_FREE_BOOTSTRAP, "invalid free (interior of a bootstrap block)")      \
   X(INVALID_REALLOC, "invalid realloc (not from this heap)")                      \
   X(INVALID_USABLE_SIZE, "invalid malloc_usable_size (not from this heap)")       \
+  X(REALLOC_NOT_LIVE, "invalid realloc (not a live block)")                       \
+  X(USABLE_SIZE_NOT_LIVE, "invalid malloc_usable_size (not a live block)")        \
   X(SIZE_MISMATCH, "free_sized: wrong size")                                      \
   X(ALIGN_MISMATCH, "free_aligned_sized: wrong alignment")                        \
   X(HEADER_CORRUPT, "corrupted block header")                                     \
