@@ -187,5 +187,19 @@ UNIT_TESTS += $(BUILD)/unit/test_heap_$(1)
 endef
 $(foreach h,$(HEAPS),$(eval $(call UNIT_HEAP_RULE,$(h))))
 UNIT_TESTS += $(BUILD)/unit/test_common
+# The first heap compiled whole by clang with -fsanitize=builtin (clz/ctz of
+# 0 is a report and a failed run), linked with the override's edge cases.
+UB_CC := $(shell command -v clang-14 || command -v clang)
+$(BUILD)/unit/test_override_ub: verify/unit/test_override_ub.c verify/unit/check.h $($(UNIT_HEAP1)_SRC) \
+                                $(wildcard common/*.h alloc_$(UNIT_HEAP1)/*.h) $(GEN)/every_heap_option.h
+	@mkdir -p $(@D)/ub
+	@echo "  CLANG   $@ (-fsanitize=builtin)"
+	$(Q)for f in $($(UNIT_HEAP1)_SRC); do \
+	  $(UB_CC) $(filter-out -g -O2,$(HEAP_CFLAGS)) -O1 -gdwarf-4 -fsanitize=builtin -fno-sanitize-recover=all \
+	    -Ialloc_$(UNIT_HEAP1) -I$(GEN) -DHEAP_NAME='"alloc_$(UNIT_HEAP1)"' -DALLOC_PREFIX=$(UNIT_HEAP1)_ \
+	    -DALLOC_PRELOAD=0 -c $$f -o $(@D)/ub/$$(echo $$f | tr / _).o || exit 1; \
+	done
+	$(Q)$(UB_CC) $(UNIT_CFLAGS) -fsanitize=builtin -DHEAP_PREFIX=$(UNIT_HEAP1)_ -o $@ $< $(@D)/ub/*.o -lpthread
+UNIT_TESTS += $(BUILD)/unit/test_override_ub
 unit-build: $(UNIT_TESTS)
 .PHONY: unit-build

@@ -137,8 +137,15 @@ static void *memalign_core(size_t align, size_t n) {
     return NULL;
   }
   if (n > ALLOC_MAX_REQUEST) return fail_enomem();
-  if (!IS_POW2(align)) align = (size_t)1 << (64 - __builtin_clzl(align));
-  void *p = align <= ALLOC_MIN_ALIGN ? heap_malloc(n) : heap_memalign(align, n);
+  /* Alignments up to 16 (0 included: glibc treats it as malloc) need no
+   * rounding, and clz(0) would be undefined; above, round up to a power. */
+  void *p;
+  if (align <= ALLOC_MIN_ALIGN) {
+    p = heap_malloc(n);
+  } else {
+    if (!IS_POW2(align)) align = (size_t)1 << (64 - __builtin_clzl(align));
+    p = heap_memalign(align, n);
+  }
   if (!p) return fail_enomem();
   vg_alloc(p, n, false);
   return p;
