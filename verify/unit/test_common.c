@@ -15,6 +15,7 @@
 #include "check.h"
 #include "fatal.h"
 #include "frozen.h"
+#include "heap.h"
 #include "random.h"
 #include "options.h"
 #include "os.h"
@@ -384,6 +385,29 @@ static void test_fatal(void) {
   CHECK(strcmp(alloc_fmt_u64(num, UINT64_MAX, 16), "ffffffffffffffff") == 0);
 }
 
+/* The heap's start-up registers its fork handlers through this definition
+ * (it comes first in the static link); it forwards to glibc unless a test
+ * asks it to fail. */
+static int g_atfork_fail;
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void), void *);
+extern void *__dso_handle;
+int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+  if (g_atfork_fail) return ENOMEM;
+  return __register_atfork(prepare, parent, child, __dso_handle);
+}
+static void init_with_failing_atfork(int i) {
+  if (mprotect(&alloc_frozen, sizeof alloc_frozen, PROT_READ | PROT_WRITE)) _exit(4);
+  g_atfork_fail = 1;
+  alloc_process_init();
+}
+static void test_init(void) {
+  char buf[1024];
+  int st = stderr_of(init_with_failing_atfork, 0, buf, sizeof buf);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK(strcmp(buf, HEAP_NAME ": warning: pthread_atfork failed: a fork() while another thread "
+                    "allocates may deadlock the child\n") == 0);
+}
+
 /* Run this program again as "--secret": it prints its secret and fallback. */
 static int secret_of_new_process(const char *self, uint64_t out[2]) {
   int op[2];
@@ -468,6 +492,7 @@ int main(int argc, char **argv) {
     return write(1, v, sizeof v) == sizeof v ? 0 : 1;
   }
   test_random(argv[0]);
+  test_init();
   test_seal();
   test_os();
   test_owner_map();
