@@ -8,9 +8,6 @@ alloc_frozen_page_t alloc_frozen __attribute__((aligned(OS_PAGE))) = {
 #undef ALLOC_OPTION_DEFAULT
           }}};
 
-/* alloc_opt (options.h) is the first member of the page, under its own name. */
-extern alloc_options_t alloc_opt __attribute__((alias("alloc_frozen")));
-
 bool frozen_seal(void) {
   if (alloc_frozen.f.sealed) return true;
   if (os_page_size() > OS_PAGE) return false;

@@ -15,7 +15,7 @@
 
 extern char **environ;
 
-/* alloc_opt itself is defined in frozen.c (the page sealed after start-up). */
+/* alloc_opt is a member of the frozen page, defined in frozen.c. */
 
 typedef struct option_desc {
   const char *name; /* without the ALLOC_ prefix */

@@ -51,9 +51,12 @@ typedef struct alloc_options {
 #undef ALLOC_OPTION_FIELD
 } alloc_options_t;
 
-/* Written by options_init(), read-only once start-up is over (it is the
- * first member of the sealed page, frozen.h); read freely. */
-extern alloc_options_t alloc_opt;
+/* The options in force: written by options_init(), read-only once start-up
+ * is over, because they live in the sealed page (frozen.h); read freely.
+ * (A name for that page's member, not a second object: the compiler then
+ * never sees two objects at one address.) */
+#include "frozen.h"
+#define alloc_opt (alloc_frozen.f.opt)
 
 /* Parse the environment (safe before libc is fully up: reads environ only). */
 void options_init(void);
