@@ -3,13 +3,10 @@
 
 alloc_frozen_page_t alloc_frozen __attribute__((aligned(OS_PAGE))) = {
     .f = {.opt = {
-#define ALLOC_OPTION_DEFAULT(field, NAME, def, min, max, words, help) .field = def,
-              ALLOC_OPTION_LIST(ALLOC_OPTION_DEFAULT)
+#define ALLOC_OPTION_DEFAULT(field, NAME, def, min, max, words, flags, help) .field = def,
+              ALLOC_EVERY_OPTION(ALLOC_OPTION_DEFAULT)
 #undef ALLOC_OPTION_DEFAULT
           }}};
-
-/* alloc_opt (options.h) is the first member of the page, under its own name. */
-extern alloc_options_t alloc_opt __attribute__((alias("alloc_frozen")));
 
 bool frozen_seal(void) {
   if (alloc_frozen.f.sealed) return true;

@@ -20,7 +20,7 @@
 #include "os.h"
 
 typedef struct alloc_frozen {
-  alloc_options_t opt; /* first: alloc_opt is this member (options.h) */
+  alloc_options_t opt; /* alloc_opt (options.h) names this member */
   uint64_t secret[4];  /* random.h */
   bool sealed;         /* the page is read-only now */
 } alloc_frozen_t;

@@ -48,7 +48,9 @@ void alloc_process_init(void) {
   vg_init(alloc_opt.valgrind);
   /* Locks are taken around fork so the child never inherits one held by a
    * thread that does not exist there. */
-  pthread_atfork(fork_prepare, fork_parent, fork_child);
+  if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+    alloc_warn("pthread_atfork failed: a fork() while another thread allocates may deadlock "
+               "the child", NULL, NULL);
   /* Programs such as coreutils close stderr before exit: keep a private copy
    * of the statistics descriptor so the exit report still arrives. */
   if (alloc_opt.show_stats) {

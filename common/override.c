@@ -137,8 +137,15 @@ static void *memalign_core(size_t align, size_t n) {
     return NULL;
   }
   if (n > ALLOC_MAX_REQUEST) return fail_enomem();
-  if (!IS_POW2(align)) align = (size_t)1 << (64 - __builtin_clzl(align));
-  void *p = align <= ALLOC_MIN_ALIGN ? heap_malloc(n) : heap_memalign(align, n);
+  /* Alignments up to 16 (0 included: glibc treats it as malloc) need no
+   * rounding, and clz(0) would be undefined; above, round up to a power. */
+  void *p;
+  if (align <= ALLOC_MIN_ALIGN) {
+    p = heap_malloc(n);
+  } else {
+    if (!IS_POW2(align)) align = (size_t)1 << (64 - __builtin_clzl(align));
+    p = heap_memalign(align, n);
+  }
   if (!p) return fail_enomem();
   vg_alloc(p, n, false);
   return p;
@@ -187,6 +194,30 @@ EXPORT void PUB(free_aligned_sized)(void *p, size_t align, size_t n) {
 
 EXPORT int PUB(malloc_trim)(size_t pad) { return heap_trim(pad); }
 
+/* ---- glibc's internal names ---------------------------------------------
+ * Some programs and libraries call glibc's __libc_malloc family directly
+ * (to reach "the real malloc" from inside a wrapper).  While a heap replaces
+ * malloc, those must reach it too, or two heaps mix and a block of one is
+ * freed into the other.  The LD_PRELOAD build exports them as forwarders
+ * (as mimalloc and tcmalloc do); the prefixed build does not, since it replaces
+ * nothing. */
+#if ALLOC_PRELOAD
+void *__libc_malloc(size_t n);
+void __libc_free(void *p);
+void *__libc_calloc(size_t nmemb, size_t size);
+void *__libc_realloc(void *p, size_t n);
+void *__libc_memalign(size_t align, size_t n);
+void *__libc_valloc(size_t n);
+void *__libc_pvalloc(size_t n);
+EXPORT void *__libc_malloc(size_t n) { return PUB(malloc)(n); }
+EXPORT void __libc_free(void *p) { PUB(free)(p); }
+EXPORT void *__libc_calloc(size_t nmemb, size_t size) { return PUB(calloc)(nmemb, size); }
+EXPORT void *__libc_realloc(void *p, size_t n) { return PUB(realloc)(p, n); }
+EXPORT void *__libc_memalign(size_t align, size_t n) { return memalign_core(align, n); }
+EXPORT void *__libc_valloc(size_t n) { return PUB(valloc)(n); }
+EXPORT void *__libc_pvalloc(size_t n) { return PUB(pvalloc)(n); }
+#endif
+
 /* ---- suite functions ---------------------------------------------------- */
 
 EXPORT size_t PUB(alloc_validate)(void) { return heap_validate(); }
@@ -233,8 +264,31 @@ EXPORT struct mallinfo PUB(mallinfo)(void) {
 
 EXPORT void PUB(malloc_stats)(void) { stats_print(2, 0); }
 
-/* No glibc tunable applies to these heaps: report "not done" (0). */
-EXPORT int PUB(mallopt)(int param, int value) { return 0; }
+/* glibc's documented parameters are accepted (1) and have no effect: none
+ * of their knobs exists in these heaps, and a program that tunes glibc
+ * (M_ARENA_MAX, M_MMAP_THRESHOLD, ...) must not take 0 for an error.  As in
+ * glibc, M_MXFAST accepts 0..80*sizeof(size_t)/4 only.  Two differences,
+ * on purpose: M_PERTURB is accepted only as 0 (we never fill blocks with a
+ * pattern, so we do not claim to), and an unknown parameter returns 0 where
+ * glibc returns 1 (its manual lists that under BUGS). */
+EXPORT int PUB(mallopt)(int param, int value) {
+  switch (param) {
+    case M_MXFAST:
+      return value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4;
+    case M_PERTURB:
+      return value == 0;
+    case M_TRIM_THRESHOLD:
+    case M_TOP_PAD:
+    case M_MMAP_THRESHOLD:
+    case M_MMAP_MAX:
+    case M_CHECK_ACTION:
+    case M_ARENA_TEST:
+    case M_ARENA_MAX:
+      return 1;
+    default:
+      return 0;
+  }
+}
 
 EXPORT int PUB(malloc_info)(int options, FILE *fp) {
   if (options != 0) {

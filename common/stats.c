@@ -49,7 +49,7 @@ void stats_print(int fd, int json) {
   if (json) {
     out_str(&o, "{\"heap\":\"" HEAP_NAME "\"");
 #define ALLOC_STAT_JSON(field, help) out_str(&o, ",\"" #field "\":"), out_u64(&o, s.field);
-    ALLOC_STAT_LIST(ALLOC_STAT_JSON)
+    ALLOC_EVERY_STAT(ALLOC_STAT_JSON)
 #undef ALLOC_STAT_JSON
     out_str(&o, ",\"classes\":[");
     for (uint32_t i = 0; i < s.nclasses; i++) {
@@ -66,7 +66,7 @@ void stats_print(int fd, int json) {
     out_str(&o, HEAP_NAME " statistics\n");
 #define ALLOC_STAT_TEXT(field, help) \
   out_col(&o, s.field, 16), out_str(&o, "  " #field " - " help "\n");
-    ALLOC_STAT_LIST(ALLOC_STAT_TEXT)
+    ALLOC_EVERY_STAT(ALLOC_STAT_TEXT)
 #undef ALLOC_STAT_TEXT
     out_str(&o, "      class size          allocs           frees            live\n");
     for (uint32_t i = 0; i < s.nclasses; i++) {

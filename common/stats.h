@@ -1,7 +1,9 @@
 /* stats.h - statistics every heap keeps, printed on request.
  *
- * The list below is the only list of statistics: it produces the struct, the
- * text table and the JSON keys.  A heap fills an alloc_stats_t in
+ * The list below and each heap's own (alloc_<heap>/heap_stats.h,
+ * HEAP_STAT_LIST, same columns, possibly empty) are the only lists of
+ * statistics: ALLOC_EVERY_STAT, both of them, produces the struct, the text
+ * table and the JSON keys.  A heap fills an alloc_stats_t in
  * heap_stats(); stats.c adds the OS layer's figures and formats it.  Figures
  * are gathered without stopping other threads, so under concurrency they are
  * a consistent-enough snapshot, not an atomic one.
@@ -12,6 +14,8 @@
 #define ALLOC_STATS_H
 
 #include <stdint.h>
+
+#include "heap_stats.h"
 
 #define ALLOC_STAT_LIST(X)                                                       \
   X(allocs, "blocks handed out (malloc, calloc, aligned, realloc moves)")        \
@@ -27,6 +31,8 @@
   X(large_live, "such blocks live now")                                          \
   X(threads, "threads with a heap or cache of their own")
 
+#define ALLOC_EVERY_STAT(X) ALLOC_STAT_LIST(X) HEAP_STAT_LIST(X)
+
 #define ALLOC_STATS_MAX_CLASSES 64
 
 typedef struct alloc_class_stats {
@@ -35,7 +41,7 @@ typedef struct alloc_class_stats {
 
 typedef struct alloc_stats {
 #define ALLOC_STAT_FIELD(field, help) uint64_t field;
-  ALLOC_STAT_LIST(ALLOC_STAT_FIELD)
+  ALLOC_EVERY_STAT(ALLOC_STAT_FIELD)
 #undef ALLOC_STAT_FIELD
   uint32_t nclasses;
   alloc_class_stats_t cls[ALLOC_STATS_MAX_CLASSES];

@@ -42,6 +42,8 @@ static const struct ct_rule rules[] = {
     {"mallinfo2", "mallinfo2 callable, consistent", rule_mallinfo2},
     {"suite_api", "alloc_validate counts blocks; alloc_stats_print (ours)", rule_suite_api},
     {"object_size", "malloc_object_size from interior pointers to the block end (ours)", rule_object_size},
+    {"libc_names", "__libc_malloc & co. reach the same heap as malloc/free", rule_libc_names},
+    {"mallopt", "mallopt: 1 for glibc's parameters, (ours) 0 for unknown ones", rule_mallopt},
 };
 
 void ct_fail(const char *fmt, ...) {

@@ -76,5 +76,7 @@ int rule_malloc_trim(void);
 int rule_mallinfo2(void);
 int rule_suite_api(void);
 int rule_object_size(void);
+int rule_libc_names(void);
+int rule_mallopt(void);
 
 #endif

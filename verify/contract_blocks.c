@@ -455,3 +455,67 @@ int rule_object_size(void) {
   }
   return ct_result();
 }
+
+/* glibc's internal names, mixed with the standard ones: a block from either
+ * family is freed by the other.  With a heap of ours preloaded, alloc_validate
+ * must count the __libc_ blocks (they came from it, not from glibc). */
+int rule_libc_names(void) {
+  typedef void *(*m_fn)(size_t);
+  m_fn lm = (m_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "__libc_malloc");
+  void (*lf)(void *) = (void (*)(void *))(uintptr_t)dlsym(RTLD_DEFAULT, "__libc_free");
+  void *(*lc)(size_t, size_t) = (void *(*)(size_t, size_t))(uintptr_t)dlsym(RTLD_DEFAULT, "__libc_calloc");
+  void *(*lr)(void *, size_t) = (void *(*)(void *, size_t))(uintptr_t)dlsym(RTLD_DEFAULT, "__libc_realloc");
+  void *(*la)(size_t, size_t) = (void *(*)(size_t, size_t))(uintptr_t)dlsym(RTLD_DEFAULT, "__libc_memalign");
+  vt_validate_fn validate = ct_ours ? vt_validate() : NULL;
+  size_t i, c0 = validate ? validate() : 0;
+  if (!lm || !lf || !lc || !lr || !la) return ct_fail("a __libc_ name is missing"), VT_FAIL;
+  void *blk[5];
+  blk[0] = lm(OP(100));
+  blk[1] = lc(OP(10), OP(10));
+  blk[2] = lr(NULL, OP(3000));
+  blk[3] = la(OP(256), OP(100));
+  blk[4] = lm(OP(3u << 20));
+  for (i = 0; i < 5; i++) CT_CHECK(blk[i] != NULL, "__libc_ allocation %zu -> NULL", i);
+  for (i = 0; i < 5; i++) if (!blk[i]) return ct_result();
+  CT_CHECK(ct_aligned(blk[3], 256), "__libc_memalign(256, 100) -> %p", blk[3]);
+  for (i = 0; i < 100; i++) CT_CHECK(((unsigned char *)blk[1])[i] == 0, "__libc_calloc byte %zu not zero", i);
+  if (validate) {
+    size_t c1 = validate();
+    CT_CHECK(c1 == c0 + 5, "alloc_validate: %zu live, %zu after 5 __libc_ allocations (want +5: "
+             "they must come from our heap)", c0, c1);
+  }
+  blk[2] = realloc(blk[2], OP(9000)); /* standard names on __libc_ blocks */
+  CT_CHECK(blk[2] != NULL, "realloc of a __libc_realloc block -> NULL");
+  for (i = 0; i < 5; i++) free(blk[i]);
+  void *q = malloc(OP(200)), *r = calloc(OP(2), OP(50000)), *s = aligned_alloc(OP(64), OP(64));
+  if (!q || !r || !s) return ct_fail("malloc/calloc/aligned_alloc -> NULL"), VT_FAIL;
+  q = lr(q, OP(5000)); /* __libc_ names on standard blocks */
+  CT_CHECK(q != NULL, "__libc_realloc of a malloc block -> NULL");
+  lf(q);
+  lf(r);
+  lf(s);
+  if (validate) CT_CHECK(validate() == c0, "alloc_validate: %zu live after freeing all (want %zu)", validate(), c0);
+  return ct_result();
+}
+
+/* mallopt: glibc returns 1 for each parameter it documents (M_MXFAST only
+ * for 0..80*sizeof(size_t)/4).  Ours accept those as no-ops, and return 0
+ * for an unknown parameter (glibc's 1 there is listed under BUGS in its
+ * manual) and for M_PERTURB != 0 (ours never perturb). */
+int rule_mallopt(void) {
+  static const int known[] = {M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD, M_MMAP_MAX,
+                              M_CHECK_ACTION, M_ARENA_TEST, M_ARENA_MAX};
+  static const int values[] = {0, 1, 4096, 1 << 20};
+  size_t i, j;
+  for (i = 0; i < sizeof known / sizeof known[0]; i++)
+    for (j = 0; j < sizeof values / sizeof values[0]; j++)
+      CT_CHECK(mallopt(known[i], values[j]) == 1, "mallopt(%d, %d) -> 0 (want 1)", known[i], values[j]);
+  CT_CHECK(mallopt(M_MXFAST, 64) == 1 && mallopt(M_MXFAST, 0) == 1, "mallopt(M_MXFAST, 64 or 0) -> 0");
+  CT_CHECK(mallopt(M_MXFAST, 1000) == 0 && mallopt(M_MXFAST, -1) == 0, "mallopt(M_MXFAST, 1000 or -1) -> 1");
+  CT_CHECK(mallopt(M_PERTURB, 0) == 1, "mallopt(M_PERTURB, 0) -> 0 (want 1)");
+  if (ct_ours) {
+    CT_CHECK(mallopt(12345, 1) == 0 && mallopt(0, 0) == 0, "ours: mallopt(unknown parameter) -> 1 (want 0)");
+    CT_CHECK(mallopt(M_PERTURB, 0x55) == 0, "ours: mallopt(M_PERTURB, 0x55) -> 1 (ours never perturb)");
+  }
+  return ct_result();
+}

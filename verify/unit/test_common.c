@@ -15,6 +15,7 @@
 #include "check.h"
 #include "fatal.h"
 #include "frozen.h"
+#include "heap.h"
 #include "random.h"
 #include "options.h"
 #include "os.h"
@@ -216,7 +217,8 @@ static void test_bootstrap(void) {
 
 /* Run options_init() in a child with the given environment; return its
  * stderr in buf and the parsed options through a pipe. */
-static int parse_in_child(const char *const *env, char *err, size_t errlen, alloc_options_t *out) {
+static int parse_in_child_as(const char *const *env, bool secure, char *err, size_t errlen,
+                             alloc_options_t *out) {
   int ep[2], op[2];
   if (pipe(ep) || pipe(op)) return -1;
   pid_t pid = fork();
@@ -226,7 +228,8 @@ static int parse_in_child(const char *const *env, char *err, size_t errlen, allo
     if (mprotect(&alloc_frozen, sizeof alloc_frozen, PROT_READ | PROT_WRITE)) _exit(4);
     clearenv();
     for (const char *const *e = env; *e; e++) putenv((char *)*e);
-    options_init();
+    extern char **environ;
+    options_parse(environ, secure);
     if (write(op[1], &alloc_opt, sizeof alloc_opt) != (ssize_t)sizeof alloc_opt) _exit(3);
     _exit(0);
   }
@@ -242,6 +245,10 @@ static int parse_in_child(const char *const *env, char *err, size_t errlen, allo
   close(ep[0]);
   close(op[0]);
   return ok && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int parse_in_child(const char *const *env, char *err, size_t errlen, alloc_options_t *out) {
+  return parse_in_child_as(env, false, err, errlen, out);
 }
 
 static void test_options(void) {
@@ -262,6 +269,45 @@ static void test_options(void) {
   CHECK(strstr(err, ": warning: unknown option ALLOC_NOPE ignored"));
   CHECK(strstr(err, ": warning: ALLOC_TCACHE=''"));
   CHECK(strstr(err, "ALLOC_STATS_FD='99999999999999999999'"));
+
+  /* Another heap's option (the stand-in heap alloc_fixture): this prefixed
+   * build passes over it in silence; an unknown one still warns. */
+  const char *other[] = {"ALLOC_FIXTURE_KNOB=3", "ALLOC_FIXTURE_OFF=off", NULL};
+  CHECK(parse_in_child(other, err, sizeof err, &o) == 0 && err[0] == 0);
+  const char *typo[] = {"ALLOC_FIXTURE_KNOBS=3", NULL};
+  CHECK(parse_in_child(typo, err, sizeof err, &o) == 0);
+  CHECK(strstr(err, ": warning: unknown option ALLOC_FIXTURE_KNOBS ignored"));
+
+  /* setuid/setgid: options marked OPT_SECURE are ignored, with one warning. */
+  const char *suid[] = {"ALLOC_VERBOSE=on", "ALLOC_STATS_FD=5", "ALLOC_SHOW_STATS=text",
+                        "ALLOC_DECAY_MS=7", NULL};
+  CHECK(parse_in_child_as(suid, true, err, sizeof err, &o) == 0);
+  CHECK(o.verbose == 0 && o.stats_fd == 2 && o.show_stats == 0 && o.decay_ms == 7);
+  CHECK(strcmp(err, HEAP_NAME ": warning: setuid/setgid process: ignored ALLOC_VERBOSE "
+                    "ALLOC_STATS_FD ALLOC_SHOW_STATS\n") == 0);
+  CHECK(parse_in_child_as(suid, false, err, sizeof err, &o) == 0);
+  CHECK(o.verbose == 1 && o.stats_fd == 5 && o.show_stats == 1 && err[0] == 0);
+
+  /* The README's options table lists exactly the options of the lists. */
+  FILE *f = fopen("README.md", "r");
+  CHECK(f != NULL);
+  char line[512], names[2048] = "";
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "| `ALLOC_", 9) == 0) {
+      char *end = strchr(line + 9, '`');
+      if (end) {
+        *end = 0;
+        strncat(names, line + 9, sizeof names - strlen(names) - 2);
+        strcat(names, " ");
+      }
+    }
+  if (f) fclose(f);
+  char want[2048] = "";
+#define NAME_OF(field, NAME, def, min, max, words, flags, help) strcat(want, #NAME " ");
+  ALLOC_EVERY_OPTION(NAME_OF)
+#undef NAME_OF
+  CHECK(strcmp(names, want) == 0);
+  if (strcmp(names, want)) fprintf(stderr, "README lists: %s\nthe lists: %s\n", names, want);
 }
 
 /* Run fn(arg) in a child with stderr to a pipe; its stderr in buf, its wait
@@ -339,6 +385,29 @@ static void test_fatal(void) {
   CHECK(strcmp(alloc_fmt_u64(num, UINT64_MAX, 16), "ffffffffffffffff") == 0);
 }
 
+/* The heap's start-up registers its fork handlers through this definition
+ * (it comes first in the static link); it forwards to glibc unless a test
+ * asks it to fail. */
+static int g_atfork_fail;
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void), void *);
+extern void *__dso_handle;
+int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+  if (g_atfork_fail) return ENOMEM;
+  return __register_atfork(prepare, parent, child, __dso_handle);
+}
+static void init_with_failing_atfork(int i) {
+  if (mprotect(&alloc_frozen, sizeof alloc_frozen, PROT_READ | PROT_WRITE)) _exit(4);
+  g_atfork_fail = 1;
+  alloc_process_init();
+}
+static void test_init(void) {
+  char buf[1024];
+  int st = stderr_of(init_with_failing_atfork, 0, buf, sizeof buf);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK(strcmp(buf, HEAP_NAME ": warning: pthread_atfork failed: a fork() while another thread "
+                    "allocates may deadlock the child\n") == 0);
+}
+
 /* Run this program again as "--secret": it prints its secret and fallback. */
 static int secret_of_new_process(const char *self, uint64_t out[2]) {
   int op[2];
@@ -410,7 +479,7 @@ static void test_seal(void) {
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
   }
   CHECK((uintptr_t)&alloc_frozen % OS_PAGE == 0 && sizeof alloc_frozen == OS_PAGE);
-  CHECK((void *)&alloc_opt == (void *)&alloc_frozen);
+  CHECK((uintptr_t)&alloc_opt - (uintptr_t)&alloc_frozen < OS_PAGE);
 }
 
 int main(int argc, char **argv) {
@@ -423,6 +492,7 @@ int main(int argc, char **argv) {
     return write(1, v, sizeof v) == sizeof v ? 0 : 1;
   }
   test_random(argv[0]);
+  test_init();
   test_seal();
   test_os();
   test_owner_map();
