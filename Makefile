@@ -115,8 +115,14 @@ include verify/verify.mk
 include bench/bench.mk
 include fuzz/fuzz.mk
 
-test: deps all unit-build verify-build bench-build fuzz-build
+# The heaps also build as BUILD_TYPE=debug (DEBUG_ASSERTs on) into
+# $(BUILD)/debug; run_tests.sh runs its unit, contract and stress tests.
+test: deps all unit-build verify-build bench-build fuzz-build test-debug-build
 	@bash verify/run_tests.sh all
+
+test-debug-build:
+	@$(MAKE) --no-print-directory BUILD_TYPE=debug BUILD=$(BUILD)/debug all unit-build
+.PHONY: test-debug-build
 
 verify: deps all verify-build
 	@bash verify/run_tests.sh verify

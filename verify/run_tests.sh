@@ -107,12 +107,14 @@ need() { # name file what
   return 1
 }
 
-# ---- unit tests (the lead's, built into $BUILD/unit) -------------------------
+# ---- unit tests (the lead's, built into $BUILD/unit; the debug build's,
+# DEBUG_ASSERTs on, into $BUILD/debug/unit by `make test`) ---------------------
 unit_tests() {
   local t
   [ -d "$BUILD/unit" ] || return 0
-  for t in "$BUILD"/unit/*; do
-    [ -f "$t" ] && [ -x "$t" ] && run_test "unit/$(basename "$t")" 300 "$t"
+  for t in "$BUILD"/unit/* "$BUILD"/debug/unit/*; do
+    [ -f "$t" ] && [ -x "$t" ] || continue
+    case $t in "$BUILD"/debug/*) run_test "unit/debug/$(basename "$t")" 300 "$t" ;; *) run_test "unit/$(basename "$t")" 300 "$t" ;; esac
   done
 }
 
@@ -143,6 +145,23 @@ per_target() { # name lib kind
   if [ "$kind" = ours ]; then
     run_test "options/$name" 60 bash verify/options.sh "$name" "$lib"
   fi
+}
+
+# ---- each heap of ours again, contract and stress only, with the options
+# that change its paths (no thread heaps; decay at once) and as the debug
+# build (BUILD_TYPE=debug into $BUILD/debug: DEBUG_ASSERTs on) ---------------
+variants() { # name lib
+  local name=$1 lib=$2 v vlib venv rule
+  for v in tcache-off:ALLOC_TCACHE=off decay0:ALLOC_DECAY_MS=0 debug:; do
+    vlib=$lib venv=${v#*:}
+    [ "${v%%:*}" = debug ] && vlib=$BUILD/debug/lib/$(basename "$lib")
+    need "lib/$name+${v%%:*}" "$vlib" "heap library (make test builds the debug one)" || continue
+    for rule in $("$BIN/contract" --list); do
+      run_test "contract/$name+${v%%:*}/$rule" 120 env "LD_PRELOAD=$vlib" $venv "$BIN/contract" -l "$vlib" -o "$rule"
+    done
+    run_test "stress/$name+${v%%:*}" $((stress_secs / 3 + 120)) env "LD_PRELOAD=$vlib" $venv "$BIN/stress" \
+      -t $((stress_secs / 3)) -l "$vlib"
+  done
 }
 
 # ---- real programs: glibc first (the reference output), then each heap --------
@@ -177,6 +196,7 @@ smoke() { # name script
 echo "run_tests: $mode; heaps: ${HEAPS:-none}${VERIFY_EXTRA:+; extra: $VERIFY_EXTRA}; logs in $LOGS"
 [ "$mode" = all ] && unit_tests
 for t in "${targets[@]}"; do per_target $t; done
+[ -x "$BIN/contract" ] && [ -x "$BIN/stress" ] && for h in $HEAPS; do variants "$h" "$LIBDIR/liballoc_$h.so"; done
 real_programs
 memcheck_tests
 if [ "$mode" = all ]; then
