@@ -106,6 +106,12 @@ all: $(HEAP_LIBS)
 deps:
 	@bash mk/deps.sh
 
+# The one way a script run by hand learns the heap list (make exports it to
+# the scripts it runs): HEAPS=$$(make -s --no-print-directory print-heaps)
+print-heaps:
+	@echo $(HEAPS)
+.PHONY: print-heaps
+
 # What every script under verify/, bench/, fuzz/ is told about the build.
 export BUILD LIBDIR HEAPS CC CXX QUICK
 export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon -pthread

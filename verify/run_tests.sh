@@ -15,7 +15,7 @@
 # test failed.  Each test runs under `timeout`, so a hang is a FAIL.
 #
 # Environment (exported by the top Makefile; defaults for a direct run):
-#   BUILD (build), LIBDIR ($BUILD/lib), HEAPS (read from the Makefile), QUICK (0)
+#   BUILD (build), LIBDIR ($BUILD/lib), HEAPS (`make -s print-heaps`), QUICK (0)
 #   VERIFY_EXTRA  more heaps to check like ours, as name=/path/lib.so words,
 #                 e.g. VERIFY_EXTRA=jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 #                 (checked with the same rules; the suite-only parts are N/A).
@@ -33,9 +33,8 @@ esac
 BUILD=${BUILD:-build}
 LIBDIR=${LIBDIR:-$BUILD/lib}
 QUICK=${QUICK:-0}
-if [ -z "${HEAPS+set}" ]; then # run directly: the one list lives in the Makefile
-  HEAPS=$(sed -n 's/^HEAPS *[:?]*= *//p' Makefile)
-fi
+# Run directly: the one list lives in the Makefile, which prints it.
+[ -n "${HEAPS+set}" ] || HEAPS=$(make -s --no-print-directory print-heaps)
 abs() { (cd "$(dirname "$1")" 2>/dev/null && echo "$(pwd)/$(basename "$1")") || echo "$1"; }
 BUILD=$(abs "$BUILD")
 LIBDIR=$(abs "$LIBDIR")
