@@ -114,7 +114,7 @@ print-heaps:
 
 # What every script under verify/, bench/, fuzz/ is told about the build.
 export BUILD LIBDIR HEAPS CC CXX QUICK
-export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon -pthread
+export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon -Iharness -pthread
 
 # Each harness folder adds its build targets (<dir>-build) and run scripts.
 include verify/verify.mk
@@ -150,14 +150,14 @@ clean:
 
 # ---- unit tests (verify/unit): shared layer against the first heap's objects,
 # heap tests against each heap's prefixed library.
-UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 $(DWARF) -D_GNU_SOURCE -Icommon -Iverify/unit -pthread
+UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 $(DWARF) -D_GNU_SOURCE -Icommon -Iharness -Iverify/unit -pthread
 $(BUILD)/unit/test_common: verify/unit/test_common.c verify/unit/check.h $($(firstword $(HEAPS))_PRE_OBJ)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(UNIT_CFLAGS) -Ialloc_$(firstword $(HEAPS)) -DHEAP_NAME='"alloc_$(firstword $(HEAPS))"' \
 	    -o $@ $(filter %.c %.o,$^) -lpthread
 define UNIT_HEAP_RULE
-$(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h $(LIBDIR)/liballoc_$(1)_prefixed.a
+$(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h harness/testkit.h $(LIBDIR)/liballoc_$(1)_prefixed.a
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread

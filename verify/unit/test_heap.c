@@ -17,6 +17,7 @@
 
 #include "alloc_api.h"
 #include "check.h"
+#include "testkit.h"
 
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
@@ -26,12 +27,7 @@ DECLARE_WITH(HEAP_PREFIX)
 struct mallinfo2 H(mallinfo2)(void);
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_rand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t next_rand(void) { return tk_rand(&rng); }
 
 static void fill(unsigned char *p, size_t n, unsigned tag) {
   for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(tag + i * 7);
@@ -215,13 +211,6 @@ static void *iblocks[IN];
 static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
 static int idle_stage;
-static long rss_kib(void) {
-  long pages = 0, res = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (f && fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
-  if (f) fclose(f);
-  return res * (sysconf(_SC_PAGESIZE) / 1024);
-}
 static void *alloc_then_idle(void *arg) {
   for (int i = 0; i < IN; i++) {
     iblocks[i] = H(malloc)(ISIZE);
@@ -238,15 +227,15 @@ static void *alloc_then_idle(void *arg) {
 static void test_idle_thread_memory_returns(void) {
   pthread_t t;
   H(malloc_trim)(0);
-  long before = rss_kib();
+  long before = tk_rss_kib();
   pthread_create(&t, NULL, alloc_then_idle, NULL);
   pthread_mutex_lock(&idle_mu);
   while (idle_stage != 1) pthread_cond_wait(&idle_cv, &idle_mu);
   pthread_mutex_unlock(&idle_mu);
-  long full = rss_kib();
+  long full = tk_rss_kib();
   for (int i = 0; i < IN; i++) H(free)(iblocks[i]);
   H(malloc_trim)(0);
-  long after = rss_kib();
+  long after = tk_rss_kib();
   /* At least half of what the thread's blocks added must be gone. */
   if (full - before < 12 << 10 || (full - after) * 2 < full - before)
     fprintf(stderr, "idle thread: RSS %ld KiB before, %ld with 24 MiB live, %ld after free + trim\n",
@@ -286,14 +275,14 @@ static void test_stats_and_trim(void) {
   CHECK(m1.uordblks >= m0.uordblks + (size_t)BN * BSIZE);
   CHECK(m1.arena >= m1.uordblks && m1.arena >= (size_t)BN * BSIZE);
   long long mapped = stat_value("bytes_mapped"), decommitted = stat_value("bytes_decommitted");
-  long full = rss_kib();
+  long full = tk_rss_kib();
   for (int i = 0; i < BN; i++) H(free)(big[i]);
   struct mallinfo2 m2 = H(mallinfo2)();
   CHECK(m2.uordblks + (size_t)BN * BSIZE <= m1.uordblks);
   CHECK(m2.fordblks >= (size_t)BN * BSIZE / 2 || m2.arena + (size_t)BN * BSIZE / 2 <= m1.arena);
   int trimmed = H(malloc_trim)(0);
   long long mapped2 = stat_value("bytes_mapped"), decommitted2 = stat_value("bytes_decommitted");
-  long after = rss_kib();
+  long after = tk_rss_kib();
   /* 16 MiB came back to the heap: trim must say so and give at least half
    * of it to the OS (madvise or munmap), visibly in the resident set. */
   if (trimmed != 1 || (decommitted2 - decommitted) + (mapped - mapped2) < BN * BSIZE / 2 ||
@@ -348,7 +337,7 @@ static int decay_child(void) {
     CHECK(blk[i] != NULL);
     memset(blk[i], 0x77, DSIZE);
   }
-  long full = rss_kib();
+  long full = tk_rss_kib();
   long long dec0 = stat_value("bytes_decommitted"), mapped0 = stat_value("bytes_mapped");
   for (int i = 0; i < DN; i++) H(free)(blk[i]);
   /* Wait past the decay time, calling a slow path (a fresh size class each
@@ -361,7 +350,7 @@ static int decay_child(void) {
     void *p = H(malloc)((size_t)(1024 + 1024 * (step % 20)));
     H(free)(p);
     dec1 = stat_value("bytes_decommitted"), mapped1 = stat_value("bytes_mapped");
-    after = rss_kib();
+    after = tk_rss_kib();
     if ((dec1 - dec0) + (mapped0 - mapped1) >= (long long)DN * DSIZE * 3 / 4 &&
         (full - after) * 1024 >= (long)DN * DSIZE / 2)
       break;
