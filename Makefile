@@ -139,11 +139,18 @@ bench: deps all bench-build
 fuzz: deps all fuzz-build
 	@bash fuzz/run.sh
 
+# Installs the libraries, alloc_api.h, bin/alloc-run (with the heap list
+# written in) and one pkg-config file per heap for its prefixed library.
+VERSION := 0.1
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/alloc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/alloc $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(foreach h,$(HEAPS),$(LIBDIR)/liballoc_$(h).so) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 $(foreach h,$(HEAPS),$(LIBDIR)/liballoc_$(h)_prefixed.a) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 common/alloc_api.h $(DESTDIR)$(PREFIX)/include/alloc/
+	$(foreach h,$(HEAPS),sed -e 's|@HEAP@|$(h)|g' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    mk/alloc_heap.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloc_$(h).pc &&) true
+	sed 's|^installed_heaps="" |installed_heaps="$(HEAPS)" |' bin/alloc-run > $(DESTDIR)$(PREFIX)/bin/alloc-run
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/alloc-run
 
 clean:
 	rm -rf $(BUILD)

@@ -4,6 +4,7 @@
 #   bash verify/run_tests.sh [all|verify] [PATTERN...]
 #
 #   all     unit tests ($BUILD/unit/*), every verify/ test, bench/smoke, fuzz/smoke
+#           (verify/ includes alloc-run: bin/alloc-run and make install)
 #   verify  the verify/ tests only
 #   PATTERN shell globs on test names: run only the tests that match one
 #           (e.g. 'contract/unsafe/*' or '*/glibc*' or 'stress/*').
@@ -198,6 +199,7 @@ for t in "${targets[@]}"; do per_target $t; done
 [ -x "$BIN/contract" ] && [ -x "$BIN/stress" ] && for h in $HEAPS; do variants "$h" "$LIBDIR/liballoc_$h.so"; done
 real_programs
 memcheck_tests
+run_test alloc-run 600 bash verify/alloc_run.sh # bin/alloc-run, make install, pkg-config
 if [ "$mode" = all ]; then
   smoke bench/smoke bench/run.sh
   smoke fuzz/smoke fuzz/run.sh
