@@ -164,16 +164,16 @@ variants() { # name lib
   done
 }
 
-# ---- real programs: glibc first (the reference output), then each heap --------
+# ---- real programs: glibc first (the reference answer), then each heap, in
+# one work directory per program (verify/real.sh; bench/real/lib.sh) --------
 real_programs() {
   local p t name lib kind
   for p in python gcc git sort sqlite; do
-    run_test "real/$p/glibc" 600 bash verify/real.sh "$p" "" "$WORK/$p-glibc" "$LOGS/real/$p/glibc.out"
+    run_test "real/$p/glibc" 600 bash verify/real.sh "$p" "" "$WORK/real-$p" "$LOGS/real/$p/glibc.out"
     for t in "${targets[@]:1}"; do
       read -r name lib kind <<<"$t"
       need "real/$p/$name" "$lib" "heap library" || continue
-      run_test "real/$p/$name" 600 bash verify/real.sh "$p" "$lib" "$WORK/$p-$name" "$LOGS/real/$p/$name.out" \
-        "$LOGS/real/$p/glibc.out"
+      run_test "real/$p/$name" 600 bash verify/real.sh "$p" "$lib" "$WORK/real-$p" "$LOGS/real/$p/$name.out"
     done
   done
 }
