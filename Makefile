@@ -130,7 +130,7 @@ test-debug-build:
 	@$(MAKE) --no-print-directory BUILD_TYPE=debug BUILD=$(BUILD)/debug all unit-build
 .PHONY: test-debug-build
 
-verify: deps all verify-build
+verify: deps all verify-build test-debug-build
 	@bash verify/run_tests.sh verify
 
 bench: deps all bench-build
