@@ -51,7 +51,7 @@ if grep -q -e 'cannot be preloaded' -e ': fatal: ' "$work/stderr.txt"; then
   exit 1
 fi
 [ -z "$lib" ] && { echo "reference answer: $(wc -l < "$answer") lines"; exit 0; }
-if ! (cd "$work" && BENCH_PRELOAD= bash "$script" check); then
+if ! (cd "$work" && BENCH_PRELOAD='' bash "$script" check); then
   echo "FAIL: output differs from the run on glibc:"
   diff -u "$work/ref" "$work/out" | head -40
   exit 1

@@ -6,7 +6,7 @@ V=$(cd "$(dirname "$0")" && pwd)
 source "$V/../../bench/real/lib.sh"
 make_input() { "$PY" "$V/gen_c.py" > "$W/gen.c"; }
 run_it() {
-  cd "$W"
+  cd "$W" || exit 1
   rm -f gen.s gen.o gen
   {
     echo "source lines: $(wc -l < gen.c)"

@@ -5,7 +5,7 @@
 V=$(cd "$(dirname "$0")" && pwd)
 source "$V/../../bench/real/lib.sh"
 run_it() {
-  cd "$W"
+  cd "$W" || exit 1
   rm -rf repo
   export HOME=$W GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
   export GIT_AUTHOR_NAME=Verify GIT_AUTHOR_EMAIL=verify@example.invalid
