@@ -120,6 +120,8 @@ export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon 
 include verify/verify.mk
 include bench/bench.mk
 include fuzz/fuzz.mk
+# vtest.h includes harness/testkit.h (verify.mk lists vtest.h only here).
+$(BUILD)/verify/stress $(BUILD)/verify/fork: harness/testkit.h
 
 # The heaps also build as BUILD_TYPE=debug (DEBUG_ASSERTs on) into
 # $(BUILD)/debug; run_tests.sh runs its unit, contract and stress tests.

@@ -197,9 +197,9 @@ echo "run_tests: $mode; heaps: ${HEAPS:-none}${VERIFY_EXTRA:+; extra: $VERIFY_EX
 [ "$mode" = all ] && unit_tests
 for t in "${targets[@]}"; do per_target $t; done
 [ -x "$BIN/contract" ] && [ -x "$BIN/stress" ] && for h in $HEAPS; do variants "$h" "$LIBDIR/liballoc_$h.so"; done
+run_test alloc-run 600 bash verify/alloc_run.sh # bin/alloc-run, make install, pkg-config
 real_programs
 memcheck_tests
-run_test alloc-run 600 bash verify/alloc_run.sh # bin/alloc-run, make install, pkg-config
 if [ "$mode" = all ]; then
   smoke bench/smoke bench/run.sh
   smoke fuzz/smoke fuzz/run.sh

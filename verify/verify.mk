@@ -29,7 +29,7 @@ $(VERIFY_OUT)/contract_cxx: verify/contract_cxx.cc verify/vtest.h harness/testki
 	@echo "  CXX     $@"
 	$(Q)$(CXX) $(VERIFY_CXXFLAGS) -o $@ $< -ldl
 
-$(VERIFY_OUT)/stress $(VERIFY_OUT)/fork: $(VERIFY_OUT)/%: verify/%.c verify/vtest.h harness/testkit.h verify/verify.mk
+$(VERIFY_OUT)/stress $(VERIFY_OUT)/fork: $(VERIFY_OUT)/%: verify/%.c verify/vtest.h verify/verify.mk
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(VERIFY_CFLAGS) -o $@ $< -ldl
