@@ -136,19 +136,33 @@ all: $(HEAP_LIBS)
 deps:
 	@bash mk/deps.sh
 
+# The one way a script run by hand learns the heap list (make exports it to
+# the scripts it runs): HEAPS=$$(make -s --no-print-directory print-heaps)
+print-heaps:
+	@echo $(HEAPS)
+.PHONY: print-heaps
+
 # What every script under verify/, bench/, fuzz/ is told about the build.
 export BUILD LIBDIR HEAPS CC CXX QUICK
-export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon -pthread
+export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon -Iharness -pthread
 
 # Each harness folder adds its build targets (<dir>-build) and run scripts.
 include verify/verify.mk
 include bench/bench.mk
 include fuzz/fuzz.mk
+# vtest.h includes harness/testkit.h (verify.mk lists vtest.h only here).
+$(BUILD)/verify/stress $(BUILD)/verify/fork: harness/testkit.h
 
-test: deps all unit-build verify-build bench-build fuzz-build
+# The heaps also build as BUILD_TYPE=debug (DEBUG_ASSERTs on) into
+# $(BUILD)/debug; run_tests.sh runs its unit, contract and stress tests.
+test: deps all unit-build verify-build bench-build fuzz-build test-debug-build
 	@bash verify/run_tests.sh all
 
-verify: deps all verify-build
+test-debug-build:
+	@$(MAKE) --no-print-directory BUILD_TYPE=debug BUILD=$(BUILD)/debug all unit-build
+.PHONY: test-debug-build
+
+verify: deps all verify-build test-debug-build
 	@bash verify/run_tests.sh verify
 
 bench: deps all bench-build
@@ -157,18 +171,25 @@ bench: deps all bench-build
 fuzz: deps all fuzz-build
 	@bash fuzz/run.sh
 
+# Installs the libraries, alloc_api.h, bin/alloc-run (with the heap list
+# written in) and one pkg-config file per heap for its prefixed library.
+VERSION := 0.1
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/alloc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/alloc $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(foreach h,$(HEAPS),$(LIBDIR)/liballoc_$(h).so) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 $(foreach h,$(HEAPS),$(LIBDIR)/liballoc_$(h)_prefixed.a) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 common/alloc_api.h $(DESTDIR)$(PREFIX)/include/alloc/
+	$(foreach h,$(HEAPS),sed -e 's|@HEAP@|$(h)|g' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    mk/alloc_heap.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloc_$(h).pc &&) true
+	sed 's|^installed_heaps="" |installed_heaps="$(HEAPS)" |' bin/alloc-run > $(DESTDIR)$(PREFIX)/bin/alloc-run
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/alloc-run
 
 clean:
 	rm -rf $(BUILD)
 
 # ---- unit tests (verify/unit): shared layer against the first heap's objects,
 # heap tests against each heap's prefixed library.
-UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 $(DWARF) -D_GNU_SOURCE -Icommon -Iverify/unit -pthread
+UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 $(DWARF) -D_GNU_SOURCE -Icommon -Iharness -Iverify/unit -pthread
 # test_common links the first heap's prefixed objects, but its own copy of
 # options.c, built knowing the options of a stand-in heap (verify/unit/alloc_fixture).
 UNIT_HEAP1 := $(firstword $(HEAPS))
@@ -188,7 +209,7 @@ $(BUILD)/unit/test_common: verify/unit/test_common.c verify/unit/check.h $(BUILD
 	    -DHEAP_PREFIX=$(UNIT_HEAP1)_ \
 	    -o $@ $(filter %.c %.o,$^) -lpthread
 define UNIT_HEAP_RULE
-$(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h $(LIBDIR)/liballoc_$(1)_prefixed.a
+$(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h harness/testkit.h $(LIBDIR)/liballoc_$(1)_prefixed.a
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread

@@ -20,7 +20,7 @@ BENCH_BINS := $(BENCH_OUT)/micro $(BENCH_OUT)/icount $(BENCH_OUT)/macro
 .PHONY: bench-build
 bench-build: $(BENCH_BINS)
 
-$(BENCH_OUT)/obj/%.o: bench/%.c $(wildcard bench/micro/*.h bench/macro/*.h) bench/bench.mk
+$(BENCH_OUT)/obj/%.o: bench/%.c $(wildcard bench/micro/*.h bench/macro/*.h) harness/testkit.h bench/bench.mk
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -Ibench/micro -Ibench/macro -c $< -o $@
 

@@ -10,7 +10,7 @@
 # --report-only.
 #
 # Normally started by `make bench` / `make test`, which export BUILD, LIBDIR,
-# HEAPS and QUICK; run by hand it takes them from the top Makefile's defaults.
+# HEAPS and QUICK; run by hand it asks the Makefile (make -s print-heaps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +31,8 @@ done
 
 : "${BUILD:=build}"
 : "${LIBDIR:=$BUILD/lib}"
-export BUILD LIBDIR          # HEAPS: from make, else the runner reads the Makefile
+[ -n "${HEAPS+set}" ] || HEAPS=$(make -s --no-print-directory print-heaps)
+export BUILD LIBDIR HEAPS
 
 for tool in gnuplot valgrind redis-server sqlite3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found: run \`make deps\`" >&2; exit 1; }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "testkit.h" /* tk_rand: splitmix64, so a seed gives the inputs it always gave */
 #include "model.h"
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
@@ -78,13 +79,6 @@ static int run_files(int argc, char **argv) {
   return 0;
 }
 
-/* splitmix64: small, fixed, the same everywhere. */
-static uint64_t next_random(uint64_t *state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 static int run_random(unsigned long count, uint64_t seed, size_t maxlen) {
   static unsigned char buf[MAX_FILE];
@@ -92,9 +86,9 @@ static int run_random(unsigned long count, uint64_t seed, size_t maxlen) {
   uint64_t st = seed;
   size_t ops = 0;
   for (unsigned long i = 0; i < count; i++) {
-    size_t len = 1 + next_random(&st) % maxlen;
+    size_t len = 1 + tk_rand(&st) % maxlen;
     for (size_t k = 0; k < len; k += 8) {
-      uint64_t r = next_random(&st);
+      uint64_t r = tk_rand(&st);
       memcpy(buf + k, &r, len - k < 8 ? len - k : 8);
     }
     ops += fuzz_run_input(buf, len);

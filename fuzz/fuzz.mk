@@ -9,7 +9,7 @@
 # BUILD=$(BUILD)/afl CC=afl-clang-fast, so one source serves both.
 
 FUZZ_SRC  := fuzz/harness.c fuzz/model.c fuzz/driver.c fuzz/seeds.c
-FUZZ_DEPS := $(FUZZ_SRC) $(wildcard fuzz/*.h) common/alloc_api.h fuzz/fuzz.mk
+FUZZ_DEPS := $(FUZZ_SRC) $(wildcard fuzz/*.h) harness/testkit.h common/alloc_api.h fuzz/fuzz.mk
 FUZZ_BINS := $(foreach h,$(HEAPS),$(BUILD)/fuzz/fuzz_$(h)) $(BUILD)/fuzz/fuzz_glibcdouble
 
 .PHONY: fuzz-build

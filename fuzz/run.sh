@@ -14,7 +14,7 @@
 #                               can inject; exit 1 on any failure.
 #
 # The top Makefile exports BUILD, LIBDIR, HEAPS, CC, QUICK.  Run by hand, the
-# heaps default to the prefixed libraries present in $LIBDIR.
+# heaps are the Makefile's (`make -s print-heaps`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,11 +23,7 @@ LIBDIR=${LIBDIR:-$BUILD/lib}
 QUICK=${QUICK:-0}
 FUZZ_SECONDS=${FUZZ_SECONDS:-600}
 FUZZ_SEED=${FUZZ_SEED:-1}       # the smoke's random inputs: fixed, so reproducible
-if [ -z "${HEAPS:-}" ]; then
-  HEAPS=$(for f in "$LIBDIR"/liballoc_*_prefixed.a; do
-            [ -e "$f" ] && basename "$f" | sed 's/^liballoc_\(.*\)_prefixed\.a$/\1/'
-          done | tr '\n' ' ')
-fi
+[ -n "${HEAPS:-}" ] || HEAPS=$(make -s --no-print-directory print-heaps)
 [ -n "${HEAPS// }" ] || { echo "fuzz: no heaps (set HEAPS or build $LIBDIR)" >&2; exit 1; }
 
 tmp=$(mktemp -d)

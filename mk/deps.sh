@@ -18,6 +18,7 @@ PACKAGES=(
   python3                       # /usr/bin/python3 runs the harness scripts
   afl++                         # fuzz/
   sqlite3 redis-server redis-tools git time  # real programs in verify/ and bench/
+  pkgconf                       # pkg-config: the alloc-run test checks make install's .pc files
 )
 
 missing=()

@@ -293,12 +293,15 @@ int rule_free_sized(void) {
   void (*fs)(void *, size_t) = (void (*)(void *, size_t))(uintptr_t)dlsym(RTLD_DEFAULT, "free_sized");
   void (*fas)(void *, size_t, size_t) =
       (void (*)(void *, size_t, size_t))(uintptr_t)dlsym(RTLD_DEFAULT, "free_aligned_sized");
-  size_t i, a;
+  size_t i, a, live0;
   if (!fs || !fas) {
     if (ct_ours) return ct_fail("free_sized %p, free_aligned_sized %p: both are required", (void *)fs, (void *)fas), VT_FAIL;
     printf("N/A free_sized: %s has no C23 free_sized/free_aligned_sized\n", vt_sym_owner("malloc"));
     return VT_NA;
   }
+  /* A free_sized that only looks like a free must not pass: on our heaps the
+   * live count comes back to where it was (glibc and others: no count). */
+  live0 = vt_validate() ? vt_validate()() : 0;
   errno = VT_ERRNO_SENTINEL;
   fs(NULL, 0);
   fs(NULL, 123);
@@ -321,6 +324,11 @@ int rule_free_sized(void) {
       fas(p, a, n);
     }
   CT_CHECK(errno == VT_ERRNO_SENTINEL, "free_sized/free_aligned_sized changed errno to %d", errno);
+  if (vt_validate()) {
+    size_t live1 = vt_validate()();
+    CT_CHECK(live1 == live0, "alloc_validate: %zu live blocks after free_sized/free_aligned_sized of all, %zu before",
+             live1, live0);
+  }
   return ct_result();
 }
 
@@ -353,9 +361,16 @@ int rule_malloc_trim(void) {
 }
 
 int rule_mallinfo2(void) {
-  struct mallinfo2 m;
-  void *p = malloc(OP(100000));
+  struct mallinfo2 m0, m, m2;
+  /* The figures must mean something where we know what they mean: our heaps
+   * and glibc count a live 100000-byte block in uordblks (or hblkhd), inside
+   * the arena; another heap's mallinfo2 may be glibc's own, so only plausible. */
+  int strict = ct_ours || strstr(vt_sym_owner("malloc"), "libc.so") != NULL;
+  void *p;
+  m0 = mallinfo2();
+  p = malloc(OP(100000));
   vt_escape(p);
+  if (p) vt_fill(p, 100000, 5);
   m = mallinfo2();
   /* Callable; every field a plausible byte/chunk count, not stack garbage. */
   CT_CHECK(m.arena < ((size_t)1 << 47) && m.uordblks < ((size_t)1 << 47) && m.fordblks < ((size_t)1 << 47) &&
@@ -363,6 +378,18 @@ int rule_mallinfo2(void) {
            "mallinfo2 fields implausible: arena %zu uordblks %zu fordblks %zu hblkhd %zu", m.arena, m.uordblks,
            m.fordblks, m.hblkhd);
   free(p);
+  m2 = mallinfo2();
+  if (strict) {
+    CT_CHECK(m.uordblks + m.hblkhd >= m0.uordblks + m0.hblkhd + 100000,
+             "mallinfo2 with a 100000-byte block live: in use %zu + %zu, before it %zu + %zu", m.uordblks, m.hblkhd,
+             m0.uordblks, m0.hblkhd);
+    CT_CHECK(m.arena + m.hblkhd >= m.uordblks && m.uordblks >= 100000,
+             "mallinfo2: arena %zu + mmapped %zu smaller than in use %zu (or in use below the live block)", m.arena,
+             m.hblkhd, m.uordblks);
+    CT_CHECK(m2.uordblks + m2.hblkhd + 100000 <= m.uordblks + m.hblkhd,
+             "mallinfo2 after freeing the 100000-byte block: in use %zu + %zu, with it %zu + %zu", m2.uordblks,
+             m2.hblkhd, m.uordblks, m.hblkhd);
+  }
   return ct_result();
 }
 

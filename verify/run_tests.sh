@@ -4,6 +4,7 @@
 #   bash verify/run_tests.sh [all|verify] [PATTERN...]
 #
 #   all     unit tests ($BUILD/unit/*), every verify/ test, bench/smoke, fuzz/smoke
+#           (verify/ includes alloc-run: bin/alloc-run and make install)
 #   verify  the verify/ tests only
 #   PATTERN shell globs on test names: run only the tests that match one
 #           (e.g. 'contract/unsafe/*' or '*/glibc*' or 'stress/*').
@@ -15,7 +16,7 @@
 # test failed.  Each test runs under `timeout`, so a hang is a FAIL.
 #
 # Environment (exported by the top Makefile; defaults for a direct run):
-#   BUILD (build), LIBDIR ($BUILD/lib), HEAPS (read from the Makefile), QUICK (0)
+#   BUILD (build), LIBDIR ($BUILD/lib), HEAPS (`make -s print-heaps`), QUICK (0)
 #   VERIFY_EXTRA  more heaps to check like ours, as name=/path/lib.so words,
 #                 e.g. VERIFY_EXTRA=jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 #                 (checked with the same rules; the suite-only parts are N/A).
@@ -33,9 +34,8 @@ esac
 BUILD=${BUILD:-build}
 LIBDIR=${LIBDIR:-$BUILD/lib}
 QUICK=${QUICK:-0}
-if [ -z "${HEAPS+set}" ]; then # run directly: the one list lives in the Makefile
-  HEAPS=$(sed -n 's/^HEAPS *[:?]*= *//p' Makefile)
-fi
+# Run directly: the one list lives in the Makefile, which prints it.
+[ -n "${HEAPS+set}" ] || HEAPS=$(make -s --no-print-directory print-heaps)
 abs() { (cd "$(dirname "$1")" 2>/dev/null && echo "$(pwd)/$(basename "$1")") || echo "$1"; }
 BUILD=$(abs "$BUILD")
 LIBDIR=$(abs "$LIBDIR")
@@ -107,12 +107,14 @@ need() { # name file what
   return 1
 }
 
-# ---- unit tests (the lead's, built into $BUILD/unit) -------------------------
+# ---- unit tests (the lead's, built into $BUILD/unit; the debug build's,
+# DEBUG_ASSERTs on, into $BUILD/debug/unit by `make test`) ---------------------
 unit_tests() {
   local t
   [ -d "$BUILD/unit" ] || return 0
-  for t in "$BUILD"/unit/*; do
-    [ -f "$t" ] && [ -x "$t" ] && run_test "unit/$(basename "$t")" 300 "$t"
+  for t in "$BUILD"/unit/* "$BUILD"/debug/unit/*; do
+    [ -f "$t" ] && [ -x "$t" ] || continue
+    case $t in "$BUILD"/debug/*) run_test "unit/debug/$(basename "$t")" 300 "$t" ;; *) run_test "unit/$(basename "$t")" 300 "$t" ;; esac
   done
 }
 
@@ -146,16 +148,33 @@ per_target() { # name lib kind
   fi
 }
 
-# ---- real programs: glibc first (the reference output), then each heap --------
+# ---- each heap of ours again, contract and stress only, with the options
+# that change its paths (no thread heaps; decay at once) and as the debug
+# build (BUILD_TYPE=debug into $BUILD/debug: DEBUG_ASSERTs on) ---------------
+variants() { # name lib
+  local name=$1 lib=$2 v vlib venv rule
+  for v in tcache-off:ALLOC_TCACHE=off decay0:ALLOC_DECAY_MS=0 debug:; do
+    vlib=$lib venv=${v#*:}
+    [ "${v%%:*}" = debug ] && vlib=$BUILD/debug/lib/$(basename "$lib")
+    need "lib/$name+${v%%:*}" "$vlib" "heap library (make test builds the debug one)" || continue
+    for rule in $("$BIN/contract" --list); do
+      run_test "contract/$name+${v%%:*}/$rule" 120 env "LD_PRELOAD=$vlib" $venv "$BIN/contract" -l "$vlib" -o "$rule"
+    done
+    run_test "stress/$name+${v%%:*}" $((stress_secs / 3 + 120)) env "LD_PRELOAD=$vlib" $venv "$BIN/stress" \
+      -t $((stress_secs / 3)) -l "$vlib"
+  done
+}
+
+# ---- real programs: glibc first (the reference answer), then each heap, in
+# one work directory per program (verify/real.sh; bench/real/lib.sh) --------
 real_programs() {
   local p t name lib kind
   for p in python gcc git sort sqlite; do
-    run_test "real/$p/glibc" 600 bash verify/real.sh "$p" "" "$WORK/$p-glibc" "$LOGS/real/$p/glibc.out"
+    run_test "real/$p/glibc" 600 bash verify/real.sh "$p" "" "$WORK/real-$p" "$LOGS/real/$p/glibc.out"
     for t in "${targets[@]:1}"; do
       read -r name lib kind <<<"$t"
       need "real/$p/$name" "$lib" "heap library" || continue
-      run_test "real/$p/$name" 600 bash verify/real.sh "$p" "$lib" "$WORK/$p-$name" "$LOGS/real/$p/$name.out" \
-        "$LOGS/real/$p/glibc.out"
+      run_test "real/$p/$name" 600 bash verify/real.sh "$p" "$lib" "$WORK/real-$p" "$LOGS/real/$p/$name.out"
     done
   done
 }
@@ -235,6 +254,8 @@ smoke() { # name script
 echo "run_tests: $mode; heaps: ${HEAPS:-none}${VERIFY_EXTRA:+; extra: $VERIFY_EXTRA}; logs in $LOGS"
 [ "$mode" = all ] && unit_tests
 for t in "${targets[@]}"; do per_target $t; done
+[ -x "$BIN/contract" ] && [ -x "$BIN/stress" ] && for h in $HEAPS; do variants "$h" "$LIBDIR/liballoc_$h.so"; done
+run_test alloc-run 600 bash verify/alloc_run.sh # bin/alloc-run, make install, pkg-config
 real_programs
 memcheck_tests
 baseline_contract

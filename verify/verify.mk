@@ -8,9 +8,9 @@
 # The memcheck programs are built at -O0 so each access stays on its line.
 
 VERIFY_OUT   := $(BUILD)/verify
-VERIFY_HDRS  := verify/vtest.h verify/contract.h
+VERIFY_HDRS  := verify/vtest.h verify/contract.h harness/testkit.h
 VERIFY_CFLAGS = $(HARNESS_CFLAGS) -fno-builtin
-VERIFY_CXXFLAGS = -std=gnu++17 -Wall -Wextra -Werror -O2 $(or $(DWARF),-g) -fno-builtin -fsized-deallocation -pthread
+VERIFY_CXXFLAGS = -std=gnu++17 -Wall -Wextra -Werror -O2 $(or $(DWARF),-g) -fno-builtin -fsized-deallocation -pthread -Iharness
 
 VERIFY_PROGS := contract contract_cxx stress fork dying mc_bugs mc_clean
 VERIFY_BINS  := $(addprefix $(VERIFY_OUT)/,$(VERIFY_PROGS))
@@ -24,7 +24,7 @@ $(VERIFY_OUT)/contract: $(CONTRACT_SRC) $(VERIFY_HDRS) verify/verify.mk
 	@echo "  CC      $@"
 	$(Q)$(CC) $(VERIFY_CFLAGS) -o $@ $(CONTRACT_SRC) -ldl
 
-$(VERIFY_OUT)/contract_cxx: verify/contract_cxx.cc verify/vtest.h verify/verify.mk
+$(VERIFY_OUT)/contract_cxx: verify/contract_cxx.cc verify/vtest.h harness/testkit.h verify/verify.mk
 	@mkdir -p $(@D)
 	@echo "  CXX     $@"
 	$(Q)$(CXX) $(VERIFY_CXXFLAGS) -o $@ $< -ldl

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "testkit.h"
+
 #define VT_PASS 0
 #define VT_FAIL 1
 #define VT_NA 77
@@ -45,15 +47,10 @@ static inline void *vt_hide(void *p) {
   return p;
 }
 
-/* xorshift64*: deterministic, seeded per test so a failure reproduces. */
-static inline uint64_t vt_rand(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
+/* The harnesses' one generator (harness/testkit.h), seeded per test so a
+ * failure reproduces.  vt_rand is its name here, which the verify/ programs
+ * (and ones being written beside them) use. */
+#define vt_rand tk_rand
 
 /* The pattern every test writes into a block tagged `tag`: 8-byte words, so a
  * multi-MiB block fills at memory speed; byte i is byte i%8 of word i/8

@@ -42,11 +42,11 @@ static void *churn_thread(void *a) {
     obj_fill(p, sz, (uint32_t)i);
     atomic_fetch_add_explicit(&made, 1, memory_order_relaxed);
     if ((i & 7) == 0) {
-      void *old = atomic_exchange(&shared[rng_next(&rng) % SHARED], p);
+      void *old = atomic_exchange(&shared[tk_rand(&rng) % SHARED], p);
       if (old) check_free(old);
       continue;
     }
-    size_t k = (size_t)(rng_next(&rng) % SLOTS);
+    size_t k = (size_t)(tk_rand(&rng) % SLOTS);
     if (slot[k]) {
       obj_expect(slot[k], tag[k]);
       check_free(slot[k]);

@@ -14,14 +14,14 @@
 #define PAGE 4096u
 
 size_t rng_logsize(uint64_t *s, size_t lo, size_t hi) {
-  double u = (double)(rng_next(s) >> 11) / 9007199254740992.0;   /* [0,1) */
+  double u = (double)(tk_rand(s) >> 11) / 9007199254740992.0;   /* [0,1) */
   double v = exp(log((double)lo) + u * (log((double)hi) - log((double)lo)));
   size_t n = (size_t)v;
   return n < lo ? lo : n > hi ? hi : n;
 }
 
 size_t size_mix(uint64_t *s) {
-  unsigned r = (unsigned)(rng_next(s) % 100);
+  unsigned r = (unsigned)(tk_rand(s) % 100);
   if (r < 70) return rng_range(s, 16, 128);
   if (r < 95) return rng_range(s, 129, 4096);
   return rng_range(s, 4097, 65536);
@@ -67,21 +67,6 @@ double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-long rss_kb(void) {
-  long pages_total = 0, pages_res = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (!f) return -1;
-  if (fscanf(f, "%ld %ld", &pages_total, &pages_res) != 2) pages_res = -1;
-  fclose(f);
-  return pages_res < 0 ? -1 : pages_res * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-long peak_rss_kb(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
 }
 
 void metric(const char *key, double value) {

@@ -76,7 +76,7 @@ void wl_frag(double scale) {
   struct live survivors = {0}, round = {0};
   double returned[ROUNDS], live = 0;
   for (int r = 0; r < ROUNDS; r++) {
-    long before = rss_kb();
+    long before = tk_rss_kib();
     size_t bytes = 0;
     round.n = 0;
     while (bytes < target) {
@@ -86,11 +86,11 @@ void wl_frag(double scale) {
       push(&round, p);
       bytes += sz;
     }
-    long peak = rss_kb();
+    long peak = tk_rss_kib();
     int group_lives = 0;
     for (size_t i = 0; i < round.n; i++) {
-      if (i % 32 == 0) group_lives = rng_next(&rng) % 100 < 8;
-      if (group_lives || rng_next(&rng) % 1000 < 2) {
+      if (i % 32 == 0) group_lives = tk_rand(&rng) % 100 < 8;
+      if (group_lives || tk_rand(&rng) % 1000 < 2) {
         push(&survivors, round.p[i]);
         live += obj_expect(round.p[i], (uint32_t)i);
       } else {
@@ -99,12 +99,12 @@ void wl_frag(double scale) {
       }
     }
     settle();
-    long after = rss_kb();
+    long after = tk_rss_kib();
     double grow = (double)(peak - before);
     returned[r] = grow > 0 ? 100.0 * (double)(peak - after) / grow : 0.0;
   }
   settle();
-  long held = rss_kb();
+  long held = tk_rss_kib();
   for (size_t i = 0; i < survivors.n; i++) {
     obj_check(survivors.p[i], NULL);
     free(survivors.p[i]);
@@ -114,7 +114,7 @@ void wl_frag(double scale) {
   settle();
   qsort(returned, ROUNDS, sizeof returned[0], cmp_double);
   metric("returned_pct", (returned[ROUNDS / 2 - 1] + returned[ROUNDS / 2]) / 2);
-  long end = rss_kb(), peak = peak_rss_kb();
+  long end = tk_rss_kib(), peak = tk_peak_rss_kib();
   metric("live_kb", live / 1024);
   metric("rss_with_survivors_kb", (double)held);
   metric("rss_end_kb", (double)end);

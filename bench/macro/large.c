@@ -31,9 +31,9 @@ void wl_large(double scale) {
   long steps = scaled(scale, 1200, 60);
   double touched = 0;
   for (long s = 0; s < steps; s++) {
-    size_t sz = rng_next(&rng) % 10 == 0 ? rng_logsize(&rng, 4 << 20, 32 << 20)
+    size_t sz = tk_rand(&rng) % 10 == 0 ? rng_logsize(&rng, 4 << 20, 32 << 20)
                                          : rng_logsize(&rng, 64 << 10, 4 << 20);
-    size_t k = (size_t)(rng_next(&rng) % LSLOTS);
+    size_t k = (size_t)(tk_rand(&rng) % LSLOTS);
     if (slot[k]) {
       obj_expect(slot[k], tag[k]);
       free(slot[k]);

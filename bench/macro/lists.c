@@ -68,7 +68,7 @@ void wl_lists(double scale) {
   uint64_t rng = 0x1157;
   long n = scaled(scale, 1000000, 10000);
   for (int pass = 0; pass < 2; pass++) {
-    for (long i = 0; i < n; i++) append(&ls[rng_next(&rng) % NLISTS], &rng);
+    for (long i = 0; i < n; i++) append(&ls[tk_rand(&rng) % NLISTS], &rng);
     walk(ls);
     for (int k = 0; k < NLISTS; k++) drop_every_second(&ls[k]);
     walk(ls);

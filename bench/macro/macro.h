@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "testkit.h" /* tk_rand, tk_rss_kib, tk_peak_rss_kib: the harnesses' one of each */
+
 #define MACRO_EXIT_WRONG 3
 #define OBJ_MIN 16                      /* smallest block obj_fill can stamp */
 
@@ -44,15 +46,9 @@ void wl_large(double scale);
 void wl_strbuild(double scale);
 
 /* ---- helpers (macro/common.c) ---- */
-static inline uint64_t rng_next(uint64_t *s) {   /* splitmix64 */
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 /* Uniform in [lo, hi]. */
 static inline size_t rng_range(uint64_t *s, size_t lo, size_t hi) {
-  return lo + (size_t)(rng_next(s) % (hi - lo + 1));
+  return lo + (size_t)(tk_rand(s) % (hi - lo + 1));
 }
 size_t rng_logsize(uint64_t *s, size_t lo, size_t hi);   /* log-uniform in [lo, hi] */
 size_t size_mix(uint64_t *s);            /* server-like: mostly small, few large */
@@ -65,8 +61,6 @@ size_t obj_check(const void *p, uint32_t *tag_out);      /* WRONG on mismatch */
 size_t obj_expect(const void *p, uint32_t tag);
 
 double now_s(void);
-long rss_kb(void);                       /* resident now (/proc/self/statm) */
-long peak_rss_kb(void);                  /* getrusage(RUSAGE_SELF).ru_maxrss */
 void metric(const char *key, double value);
 void *xmalloc(size_t n);                 /* malloc, WRONG on NULL */
 void start_threads(int n, void *(*fn)(void *), void *args, size_t argsize);

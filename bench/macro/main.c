@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
       double t0 = now_s();
       w->run(scale);
       metric("inner_time_s", now_s() - t0);
-      metric("peak_rss_kb", (double)peak_rss_kb());
+      metric("peak_rss_kb", (double)tk_peak_rss_kib());
       return 0;
     }
   }

@@ -45,9 +45,9 @@ void wl_strbuild(double scale) {
   char piece[33];
   for (int k = 0; k < NSTR; k++) start(&b[k], &rng);
   for (long i = 0; i < appends; i++) {
-    struct sb *x = &b[rng_next(&rng) % NSTR];
+    struct sb *x = &b[tk_rand(&rng) % NSTR];
     size_t n = rng_range(&rng, 1, 32);
-    uint64_t bits = rng_next(&rng);
+    uint64_t bits = tk_rand(&rng);
     for (size_t j = 0; j < n; j++) piece[j] = (char)('a' + (bits >> (j % 16 * 4)) % 16 + (char)j % 8);
     char *s = realloc(x->s, x->len + n + 1);
     if (!s) wrong("realloc(%zu) returned NULL", x->len + n + 1);

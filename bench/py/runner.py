@@ -42,15 +42,13 @@ def free_port():
 
 
 def heaps_from_makefile():
-    """$HEAPS as the top Makefile sets it, for runs started without make."""
+    """$HEAPS as the top Makefile prints it (make -s print-heaps), for runs
+    started without make or bench/run.sh."""
     try:
-        with open(os.path.join(REPO, "Makefile")) as f:
-            for line in f:
-                if line.startswith("HEAPS") and ":=" in line:
-                    return line.split(":=", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
+        return subprocess.run(["make", "-s", "--no-print-directory", "print-heaps"], cwd=REPO,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
 
 
 def fmt_dur(s):

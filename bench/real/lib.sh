@@ -1,4 +1,6 @@
-# real/lib.sh - what every real-program workload shares (sourced, not run).
+# real/lib.sh - the one real-program framework (sourced, not run): bench times
+# the run phase of its workloads here (bench/workloads.tsv), verify/real.sh
+# checks the answers of its own (verify/real/*.sh) against glibc's.
 #
 # A real workload is a script  bench/real/<name>.sh PHASE  with PHASE one of
 #   prepare  make the input in $BENCH_WORK and the reference answer, by

@@ -1,31 +1,33 @@
 /* test_heap.c - unit tests of one heap through its prefixed interface
  * (HEAP_PREFIX, e.g. unsafe_): size classes, realloc paths, alignment, the
  * validate walk agreeing with a count of live blocks, cross-thread frees,
- * statistics, trim.  Built once per heap. */
+ * statistics and mallinfo2 following live bytes, trim giving memory back,
+ * sized frees really freeing, small blocks decaying.  Built once per heap. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc_api.h"
 #include "check.h"
+#include "testkit.h"
 
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
 #define H(name) CAT(HEAP_PREFIX, name)
 #define DECLARE_WITH(p) ALLOC_API_DECLARE(p)
 DECLARE_WITH(HEAP_PREFIX)
+struct mallinfo2 H(mallinfo2)(void);
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_rand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t next_rand(void) { return tk_rand(&rng); }
 
 static void fill(unsigned char *p, size_t n, unsigned tag) {
   for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(tag + i * 7);
@@ -209,13 +211,6 @@ static void *iblocks[IN];
 static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
 static int idle_stage;
-static long rss_kib(void) {
-  long pages = 0, res = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (f && fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
-  if (f) fclose(f);
-  return res * (sysconf(_SC_PAGESIZE) / 1024);
-}
 static void *alloc_then_idle(void *arg) {
   for (int i = 0; i < IN; i++) {
     iblocks[i] = H(malloc)(ISIZE);
@@ -232,15 +227,15 @@ static void *alloc_then_idle(void *arg) {
 static void test_idle_thread_memory_returns(void) {
   pthread_t t;
   H(malloc_trim)(0);
-  long before = rss_kib();
+  long before = tk_rss_kib();
   pthread_create(&t, NULL, alloc_then_idle, NULL);
   pthread_mutex_lock(&idle_mu);
   while (idle_stage != 1) pthread_cond_wait(&idle_cv, &idle_mu);
   pthread_mutex_unlock(&idle_mu);
-  long full = rss_kib();
+  long full = tk_rss_kib();
   for (int i = 0; i < IN; i++) H(free)(iblocks[i]);
   H(malloc_trim)(0);
-  long after = rss_kib();
+  long after = tk_rss_kib();
   /* At least half of what the thread's blocks added must be gone. */
   if (full - before < 12 << 10 || (full - after) * 2 < full - before)
     fprintf(stderr, "idle thread: RSS %ld KiB before, %ld with 24 MiB live, %ld after free + trim\n",
@@ -254,6 +249,9 @@ static void test_idle_thread_memory_returns(void) {
   pthread_join(t, NULL);
 }
 
+/* The statistics print as one JSON object; malloc_trim gives back what was
+ * freed: it returns 1 and the bytes show it (decommitted or unmapped), and
+ * glibc's mallinfo2 figures follow the live bytes up and down. */
 static void test_stats_and_trim(void) {
   int fd[2];
   CHECK(pipe(fd) == 0);
@@ -265,14 +263,120 @@ static void test_stats_and_trim(void) {
   buf[n > 0 ? n : 0] = 0;
   CHECK(strncmp(buf, "{\"heap\":\"alloc_", 15) == 0 && strstr(buf, "\"classes\":["));
   CHECK(strstr(buf, "\"bytes_mapped\":") && buf[strlen(buf) - 2] == '}');
-  void *big[64];
-  for (int i = 0; i < 64; i++) big[i] = H(malloc)(1 << 16);
-  for (int i = 0; i < 64; i++) H(free)(big[i]);
+  enum { BN = 256, BSIZE = 1 << 16 };
+  static void *big[BN];
+  struct mallinfo2 m0 = H(mallinfo2)();
+  for (int i = 0; i < BN; i++) {
+    big[i] = H(malloc)(BSIZE);
+    CHECK(big[i] != NULL);
+    memset(big[i], 0x33, BSIZE);
+  }
+  struct mallinfo2 m1 = H(mallinfo2)();
+  CHECK(m1.uordblks >= m0.uordblks + (size_t)BN * BSIZE);
+  CHECK(m1.arena >= m1.uordblks && m1.arena >= (size_t)BN * BSIZE);
+  long long mapped = stat_value("bytes_mapped"), decommitted = stat_value("bytes_decommitted");
+  long full = tk_rss_kib() - tk_lazyfree_kib();
+  for (int i = 0; i < BN; i++) H(free)(big[i]);
+  struct mallinfo2 m2 = H(mallinfo2)();
+  CHECK(m2.uordblks + (size_t)BN * BSIZE <= m1.uordblks);
+  CHECK(m2.fordblks >= (size_t)BN * BSIZE / 2 || m2.arena + (size_t)BN * BSIZE / 2 <= m1.arena);
   int trimmed = H(malloc_trim)(0);
-  CHECK(trimmed == 0 || trimmed == 1);
+  long long mapped2 = stat_value("bytes_mapped"), decommitted2 = stat_value("bytes_decommitted");
+  long after = tk_rss_kib() - tk_lazyfree_kib();
+  /* 16 MiB came back to the heap: trim must say so and give at least half
+   * of it to the OS (madvise or munmap), visibly in the resident set (less
+   * what MADV_FREE left there for the kernel to take). */
+  if (trimmed != 1 || (decommitted2 - decommitted) + (mapped - mapped2) < BN * BSIZE / 2 ||
+      (full - after) * 1024 < BN * BSIZE / 2)
+    fprintf(stderr, "trim: returned %d; decommitted %lld -> %lld, mapped %lld -> %lld, RSS %ld -> %ld KiB\n",
+            trimmed, decommitted, decommitted2, mapped, mapped2, full, after);
+  CHECK(trimmed == 1);
+  CHECK((decommitted2 - decommitted) + (mapped - mapped2) >= BN * BSIZE / 2);
+  CHECK((full - after) * 1024 >= BN * BSIZE / 2);
 }
 
-int main(void) {
+/* free_sized and free_aligned_sized really free: validate's live count
+ * and the live-block statistic come back to where they were, and the
+ * memory is reused by the next round instead of growing the heap. */
+static void test_free_sized_returns(void) {
+  enum { FN = 3000 };
+  static void *blk[FN];
+  size_t base = H(alloc_validate)();
+  long long live0 = stat_value("live_blocks"), mapped_early = 0;
+  for (int round = 0; round < 20; round++) {
+    for (int i = 0; i < FN; i++) {
+      size_t n = (size_t)(i % 5 == 4 ? 200000 + i : 16 + (i * 37) % 6000);
+      blk[i] = i % 3 == 2 ? H(aligned_alloc)(256, n) : H(malloc)(n);
+      CHECK(blk[i] != NULL);
+      fill(blk[i], n < 64 ? n : 64, (unsigned)i);
+    }
+    CHECK(H(alloc_validate)() == base + FN);
+    for (int i = 0; i < FN; i++) {
+      size_t n = (size_t)(i % 5 == 4 ? 200000 + i : 16 + (i * 37) % 6000);
+      if (i % 3 == 2) H(free_aligned_sized)(blk[i], 256, n);
+      else H(free_sized)(blk[i], n);
+    }
+    CHECK(H(alloc_validate)() == base);
+    CHECK(stat_value("live_blocks") == live0);
+    if (round == 2) mapped_early = stat_value("bytes_mapped");
+  }
+  long long mapped_late = stat_value("bytes_mapped");
+  if (mapped_late - mapped_early >= (8 << 20))
+    fprintf(stderr, "free_sized: bytes_mapped grew from %lld to %lld over 17 rounds\n", mapped_early, mapped_late);
+  CHECK(mapped_late - mapped_early < (8 << 20));
+}
+
+/* Small blocks decay: after a burst of them is freed and ALLOC_DECAY_MS has
+ * passed, the next slow-path call gives their pages back, with no trim.
+ * Runs in a child started with a short ALLOC_DECAY_MS (the option is read
+ * once, at the heap's start-up). */
+enum { DECAY_MS = 40, DN = 128 << 10, DSIZE = 256 }; /* 32 MiB in 256-byte blocks */
+static int decay_child(void) {
+  static void *blk[DN];
+  for (int i = 0; i < DN; i++) {
+    blk[i] = H(malloc)(DSIZE);
+    CHECK(blk[i] != NULL);
+    memset(blk[i], 0x77, DSIZE);
+  }
+  long full = tk_rss_kib() - tk_lazyfree_kib();
+  long long dec0 = stat_value("bytes_decommitted"), mapped0 = stat_value("bytes_mapped");
+  for (int i = 0; i < DN; i++) H(free)(blk[i]);
+  /* Wait past the decay time, calling a slow path (a fresh size class each
+   * time, so its first malloc refills) now and then, as a program does. */
+  long long dec1 = dec0, mapped1 = mapped0;
+  long after = full;
+  for (int step = 0; step < 40; step++) {
+    struct timespec ts = {0, DECAY_MS * 1000 * 1000 / 2};
+    nanosleep(&ts, NULL);
+    void *p = H(malloc)((size_t)(1024 + 1024 * (step % 20)));
+    H(free)(p);
+    dec1 = stat_value("bytes_decommitted"), mapped1 = stat_value("bytes_mapped");
+    after = tk_rss_kib() - tk_lazyfree_kib();
+    if ((dec1 - dec0) + (mapped0 - mapped1) >= (long long)DN * DSIZE * 3 / 4 &&
+        (full - after) * 1024 >= (long)DN * DSIZE / 2)
+      break;
+  }
+  if ((dec1 - dec0) + (mapped0 - mapped1) < (long long)DN * DSIZE * 3 / 4 || (full - after) * 1024 < (long)DN * DSIZE / 2)
+    fprintf(stderr, "small decay: decommitted %lld -> %lld, mapped %lld -> %lld, RSS %ld -> %ld KiB after %d ms\n",
+            dec0, dec1, mapped0, mapped1, full, after, 40 * DECAY_MS / 2);
+  CHECK((dec1 - dec0) + (mapped0 - mapped1) >= (long long)DN * DSIZE * 3 / 4);
+  CHECK((full - after) * 1024 >= (long)DN * DSIZE / 2);
+  return UNIT_RESULT();
+}
+static void test_small_decay(const char *self) {
+  char *argv[] = {(char *)self, (char *)"--decay-child", NULL};
+  char env_decay[32];
+  snprintf(env_decay, sizeof env_decay, "ALLOC_DECAY_MS=%d", DECAY_MS);
+  char *envp[] = {env_decay, NULL};
+  pid_t pid;
+  int st = 0;
+  CHECK(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp) == 0);
+  CHECK(waitpid(pid, &st, 0) == pid);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--decay-child") == 0) return decay_child();
   test_sizes();
   test_realloc_paths();
   test_aligned();
@@ -281,5 +385,7 @@ int main(void) {
   test_remote_frees_reused();
   test_idle_thread_memory_returns();
   test_stats_and_trim();
+  test_free_sized_returns();
+  test_small_decay(argv[0]);
   return UNIT_RESULT();
 }
