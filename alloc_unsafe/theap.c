@@ -337,7 +337,8 @@ static theap_t *theap_create(void) {
 static theap_t *theap_get(void) {
   theap_t *h = tls_heap;
   if (h != &theap_empty) return h;
-  if (!alloc_opt.tcache || vg_on || !alloc_thread_hook_ok()) return tls_heap = &theap_none;
+  if (!alloc_opt.tcache || (vg_on && vg_running) || !alloc_thread_hook_ok())
+    return tls_heap = &theap_none;
   h = theap_create();
   return h ? h : &theap_none;
 }

@@ -10,9 +10,15 @@
 #include "random.h"
 #include "vg.h"
 
-bool vg_on;
+bool vg_on, vg_running;
 
-void vg_init(long mode) { vg_on = mode == 2 ? RUNNING_ON_VALGRIND != 0 : mode == 1; }
+void vg_init(long mode) {
+  vg_running = RUNNING_ON_VALGRIND != 0;
+  vg_on = mode == 2 ? vg_running : mode == 1;
+  if (vg_on && !vg_running)
+    alloc_warn("ALLOC_VALGRIND=on but not running under valgrind: ",
+               "the memcheck hooks do nothing", "");
+}
 void vg_alloc_slow(const void *p, size_t n, bool zeroed) {
   if (p) VALGRIND_MALLOCLIKE_BLOCK(p, n, 0, zeroed);
 }

@@ -22,6 +22,9 @@
 #include "util.h"
 
 extern bool vg_on;
+/* Running under valgrind (whatever ALLOC_VALGRIND says): a heap whose fast
+ * paths have no hooks sends every thread to its slow paths only then. */
+extern bool vg_running;
 
 /* mode: 0 off, 1 on, 2 auto (on under valgrind).  Off lets callgrind count
  * the heap's native instructions. */
