@@ -306,14 +306,14 @@ static void heap_collect(theap_t *h, bool all) {
 /* ---- heap lifecycle -------------------------------------------------------- */
 static void registry_unlink(theap_t **list, theap_t *h) {
   if (h->prev) h->prev->next = h->next;
-  else *list = h->next;
+  else __atomic_store_n(list, h->next, __ATOMIC_RELAXED); /* adopt_retired peeks unlocked */
   if (h->next) h->next->prev = h->prev;
 }
 static void registry_push(theap_t **list, theap_t *h) {
   h->prev = NULL;
   h->next = *list;
   if (*list) (*list)->prev = h;
-  *list = h;
+  __atomic_store_n(list, h, __ATOMIC_RELAXED);
 }
 
 /* A heap for the calling thread: a retired one (with its spans) if any. */
