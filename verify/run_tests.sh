@@ -170,6 +170,35 @@ memcheck_tests() {
   done
 }
 
+# ---- sanitizer builds and a clang-built heap (verify/sanitize.mk) -------------
+# Per heap: its unit test and the thread stress under ASan+UBSan, the stress
+# under TSan (heap code instrumented, linked by prefixed names), and memcheck
+# through the clang-built liballoc_<heap>.so; once: test_common under ASan.
+sanitizer_tests() {
+  local h san=verify/sanitize/run.sh first=${HEAPS%% *}
+  for h in $HEAPS; do
+    if need "asan/unit/test_heap_$h" "$BUILD/asan/unit/test_heap_$h" "test program (make san-build)"; then
+      run_test "asan/unit/test_heap_$h" 300 bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" "${h}_malloc" \
+        "$BUILD/asan/unit/test_heap_$h"
+    fi
+    if need "asan/stress/$h" "$BUILD/asan/verify/stress_$h" "test program (make san-build)"; then
+      run_test "asan/stress/$h" $((stress_secs + 120)) bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" \
+        "${h}_malloc" "$BUILD/asan/verify/stress_$h" -t "$stress_secs"
+    fi
+    if need "tsan/stress/$h" "$BUILD/tsan/verify/stress_$h" "test program (make san-build)"; then
+      run_test "tsan/stress/$h" $((stress_secs + 120)) bash $san tsan "$BUILD/tsan/lib/liballoc_${h}_prefixed.a" \
+        "${h}_malloc" "$BUILD/tsan/verify/stress_$h" -t "$stress_secs"
+    fi
+    if need "memcheck/$h-clang" "$BUILD/clang/lib/liballoc_$h.so" "clang-built heap (make san-build)"; then
+      run_test "memcheck/$h-clang/bugs" 300 bash verify/memcheck.sh bugs "$BUILD/clang/lib/liballoc_$h.so" "$BUILD/clang/verify"
+      run_test "memcheck/$h-clang/clean" 300 bash verify/memcheck.sh clean "$BUILD/clang/lib/liballoc_$h.so" "$BUILD/clang/verify"
+    fi
+  done
+  [ -n "$first" ] && need "asan/unit/test_common" "$BUILD/asan/unit/test_common" "test program (make san-build)" &&
+    run_test "asan/unit/test_common" 120 bash $san asan "$BUILD/asan/lib/liballoc_${first}_prefixed.a" - \
+      "$BUILD/asan/unit/test_common"
+}
+
 smoke() { # name script
   need "$1" "$2" "script" && run_test "$1" 900 bash "$2" --smoke
 }
@@ -179,6 +208,7 @@ echo "run_tests: $mode; heaps: ${HEAPS:-none}${VERIFY_EXTRA:+; extra: $VERIFY_EX
 for t in "${targets[@]}"; do per_target $t; done
 real_programs
 memcheck_tests
+sanitizer_tests
 if [ "$mode" = all ]; then
   smoke bench/smoke bench/run.sh
   smoke fuzz/smoke fuzz/run.sh

@@ -1,0 +1,79 @@
+# verify/sanitize.mk - the heaps' own tests under the sanitizers, and the
+# memcheck programs against a clang-built heap.  Included by the top Makefile.
+#
+#   $(BUILD)/asan/  ASan+UBSan: unit tests (test_common, test_heap_<heap>)
+#                   and stress_<heap>
+#   $(BUILD)/tsan/  TSan: stress_<heap>
+#   $(BUILD)/clang/ liballoc_<heap>.so and mc_* built by clang (a sub-make
+#                   with CC=clang; -gdwarf-4 comes from the top Makefile)
+#
+# Each heap is linked by its prefixed names (liballoc_<heap>_prefixed.a
+# rebuilt from the same sources with the sanitizer's flags), so ASan and TSan
+# keep their own malloc for the harness and libc while our heap's code is
+# instrumented too.  Reports stop the run: -fno-sanitize-recover=all here,
+# halt_on_error in verify/sanitize/run.sh, which run_tests.sh calls.
+# The heap is built with its debug assertions on (ALLOC_DEBUG=1) at -O1.
+
+SAN_KINDS  := asan tsan
+SAN_asan   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_tsan   := -fsanitize=thread -fno-omit-frame-pointer
+SAN_OPT    := -O1 $(DWARF) -DALLOC_DEBUG=1
+# TSan runs ~10x slower: shorter thread lives keep thread exit and heap
+# adoption (where it found a race) in every run.
+SAN_STRESS_tsan := -DOPS_PER_LIFE=4000
+SAN_HEAP_CFLAGS := $(filter-out $(OPT),$(HEAP_CFLAGS)) $(SAN_OPT)
+SAN_DEPS   := verify/sanitize.mk Makefile
+
+# $(1) = heap, $(2) = sanitizer kind.
+define SAN_HEAP_RULES
+$(2)_$(1)_OBJ := $$(patsubst %.c,$(BUILD)/$(2)/obj/$(1)/%.o,$$($(1)_SRC))
+$(BUILD)/$(2)/obj/$(1)/%.o: %.c $$(wildcard common/*.h alloc_$(1)/*.h) $(SAN_DEPS)
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(SAN_HEAP_CFLAGS) $$(SAN_$(2)) -Ialloc_$(1) -DHEAP_NAME='"alloc_$(1)"' \
+	    -DALLOC_PREFIX=$(1)_ -c $$< -o $$@
+# As the top Makefile's prefixed library: one object, hidden symbols local.
+$(BUILD)/$(2)/lib/liballoc_$(1)_prefixed.a: $$($(2)_$(1)_OBJ)
+	@mkdir -p $$(@D)
+	@echo "  AR      $$@"
+	$$(Q)ld -r -o $(BUILD)/$(2)/obj/$(1)/alloc_$(1).o $$^
+	$$(Q)objcopy --localize-hidden $(BUILD)/$(2)/obj/$(1)/alloc_$(1).o
+	$$(Q)rm -f $$@ && ar rcs $$@ $(BUILD)/$(2)/obj/$(1)/alloc_$(1).o
+$(BUILD)/$(2)/verify/stress_$(1): verify/stress.c verify/vtest.h verify/sanitize/bind.h \
+    $(BUILD)/$(2)/lib/liballoc_$(1)_prefixed.a
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(VERIFY_CFLAGS) $$(SAN_$(2)) $$(SAN_STRESS_$(2)) -DHEAP_PREFIX=$(1)_ -o $$@ $$< \
+	    $(BUILD)/$(2)/lib/liballoc_$(1)_prefixed.a -ldl -lpthread
+SAN_BINS += $(BUILD)/$(2)/verify/stress_$(1)
+endef
+$(foreach k,$(SAN_KINDS),$(foreach h,$(HEAPS),$(eval $(call SAN_HEAP_RULES,$(h),$(k)))))
+
+# The unit tests, as the top Makefile builds them, with ASan+UBSan.
+define SAN_UNIT_RULE
+$(BUILD)/asan/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h $(BUILD)/asan/lib/liballoc_$(1)_prefixed.a
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(UNIT_CFLAGS) $$(SAN_asan) -DHEAP_PREFIX=$(1)_ -o $$@ $$< \
+	    $(BUILD)/asan/lib/liballoc_$(1)_prefixed.a -lpthread
+SAN_BINS += $(BUILD)/asan/unit/test_heap_$(1)
+endef
+$(foreach h,$(HEAPS),$(eval $(call SAN_UNIT_RULE,$(h))))
+SAN_FIRST := $(firstword $(HEAPS))
+$(BUILD)/asan/unit/test_common: verify/unit/test_common.c verify/unit/check.h $(asan_$(SAN_FIRST)_OBJ)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(UNIT_CFLAGS) $(SAN_asan) -Ialloc_$(SAN_FIRST) -DHEAP_NAME='"alloc_$(SAN_FIRST)"' \
+	    -o $@ $(filter %.c %.o,$^) -lpthread
+SAN_BINS += $(BUILD)/asan/unit/test_common
+
+# memcheck against a clang-built heap: the same programs and checks.
+CLANG_BUILD := $(BUILD)/clang
+.PHONY: san-build clang-memcheck-build
+clang-memcheck-build:
+	@$(MAKE) --no-print-directory CC=clang CXX=clang++ BUILD=$(CLANG_BUILD) \
+	    $(foreach h,$(HEAPS),$(CLANG_BUILD)/lib/liballoc_$(h).so) \
+	    $(CLANG_BUILD)/verify/mc_bugs $(CLANG_BUILD)/verify/mc_clean
+
+san-build: $(SAN_BINS) clang-memcheck-build
+verify-build: san-build
