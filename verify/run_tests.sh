@@ -178,16 +178,16 @@ sanitizer_tests() {
   local h san=verify/sanitize/run.sh first=${HEAPS%% *}
   for h in $HEAPS; do
     if need "asan/unit/test_heap_$h" "$BUILD/asan/unit/test_heap_$h" "test program (make san-build)"; then
-      run_test "asan/unit/test_heap_$h" 300 bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" "${h}_malloc" \
+      run_test "asan/unit/test_heap_$h" 300 bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" 1000 \
         "$BUILD/asan/unit/test_heap_$h"
     fi
     if need "asan/stress/$h" "$BUILD/asan/verify/stress_$h" "test program (make san-build)"; then
       run_test "asan/stress/$h" $((stress_secs + 120)) bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" \
-        "${h}_malloc" "$BUILD/asan/verify/stress_$h" -t "$stress_secs"
+        1000 "$BUILD/asan/verify/stress_$h" -t "$stress_secs"
     fi
     if need "tsan/stress/$h" "$BUILD/tsan/verify/stress_$h" "test program (make san-build)"; then
       run_test "tsan/stress/$h" $((stress_secs + 120)) bash $san tsan "$BUILD/tsan/lib/liballoc_${h}_prefixed.a" \
-        "${h}_malloc" "$BUILD/tsan/verify/stress_$h" -t "$stress_secs"
+        1000 "$BUILD/tsan/verify/stress_$h" -t "$stress_secs"
     fi
     if need "memcheck/$h-clang" "$BUILD/clang/lib/liballoc_$h.so" "clang-built heap (make san-build)"; then
       run_test "memcheck/$h-clang/bugs" 300 bash verify/memcheck.sh bugs "$BUILD/clang/lib/liballoc_$h.so" "$BUILD/clang/verify"
