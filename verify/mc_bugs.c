@@ -12,6 +12,7 @@
  * the marker (the "where" of a leak is the line that allocated the block).
  * Built at -O0 with debug info so each access stays on its own line.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +33,31 @@ static __attribute__((noinline)) void overflow_by_one(void) {
   free(p);
 }
 
-/* The first block is written in full and freed, so a heap that reuses it
- * hands the second malloc bytes that hold data: memcheck must still see them
- * as never written by this block's owner. */
+/* Blocks of 64 bytes are written in full and freed, then 64-byte blocks are
+ * taken until one comes back at a freed block's address (a heap that reuses
+ * memory hands it out within REUSE_N; memcheck's own malloc never does): the
+ * bytes it holds were written, but not by this block's owner, so memcheck
+ * must still see them as undefined. */
+#define REUSE_N 2048
+static char *held[REUSE_N];
+static uintptr_t freed[REUSE_N];
+
 static __attribute__((noinline)) void uninitialised_reuse(void) {
-  char *p = malloc(64), *q;
-  memset(p, 'a', 64);
-  free(p);
-  q = malloc(64);
+  char *q = NULL;
+  int i, j, n, reused = 0;
+  for (i = 0; i < REUSE_N; i++) {
+    held[i] = malloc(64);
+    memset(held[i], 'a', 64);
+    freed[i] = (uintptr_t)held[i];
+  }
+  for (i = 0; i < REUSE_N; i++) free(held[i]);
+  for (n = 0; n < REUSE_N && !reused; n++) {
+    q = held[n] = malloc(64);
+    for (j = 0; j < REUSE_N && !reused; j++) reused = (uintptr_t)q == freed[j];
+  }
+  printf("mc_bugs: %s after %d blocks\n", reused ? "a freed block came back" : "no freed block came back", n);
   if (q[5] == 'a') sink = 1; /* MC-EXPECT: uninitialised jump, created by a heap allocation */
-  free(q);
+  for (i = 0; i < n; i++) free(held[i]);
 }
 
 /* realloc keeps the first 10 bytes; the 90 after them were never written,
