@@ -172,7 +172,8 @@ memcheck_tests() {
 
 # ---- sanitizer builds and a clang-built heap (verify/sanitize.mk) -------------
 # Per heap: its unit test and the thread stress under ASan+UBSan, the stress
-# under TSan (heap code instrumented, linked by prefixed names), and memcheck
+# under TSan with per-thread heaps and with ALLOC_TCACHE=off (heap code
+# instrumented, linked by prefixed names), and memcheck
 # through the clang-built liballoc_<heap>.so; once: test_common under ASan.
 sanitizer_tests() {
   local h san=verify/sanitize/run.sh first=${HEAPS%% *}
@@ -188,6 +189,9 @@ sanitizer_tests() {
     if need "tsan/stress/$h" "$BUILD/tsan/verify/stress_$h" "test program (make san-build)"; then
       run_test "tsan/stress/$h" $((stress_secs + 120)) bash $san tsan "$BUILD/tsan/lib/liballoc_${h}_prefixed.a" \
         1000 "$BUILD/tsan/verify/stress_$h" -t "$stress_secs"
+      # One shared heap under its lock (the path memcheck runs, too).
+      run_test "tsan/stress-tcache-off/$h" $((stress_secs + 120)) env ALLOC_TCACHE=off bash $san tsan \
+        "$BUILD/tsan/lib/liballoc_${h}_prefixed.a" 1000 "$BUILD/tsan/verify/stress_$h" -t "$stress_secs"
     fi
     if need "memcheck/$h-clang" "$BUILD/clang/lib/liballoc_$h.so" "clang-built heap (make san-build)"; then
       run_test "memcheck/$h-clang/bugs" 300 bash verify/memcheck.sh bugs "$BUILD/clang/lib/liballoc_$h.so" "$BUILD/clang/verify"
