@@ -67,13 +67,13 @@ $(BUILD)/asan/unit/test_common: verify/unit/test_common.c verify/unit/check.h $(
 	    -o $@ $(filter %.c %.o,$^) -lpthread
 SAN_BINS += $(BUILD)/asan/unit/test_common
 
-# memcheck against a clang-built heap: the same programs and checks.
-CLANG_BUILD := $(BUILD)/clang
-.PHONY: san-build clang-memcheck-build
+# memcheck against a clang-built heap: the same programs and checks, built
+# by a sub-make into $(BUILD)/clang (clang-memcheck-files is its goal there).
+.PHONY: san-build clang-memcheck-build clang-memcheck-files
 clang-memcheck-build:
-	@$(MAKE) --no-print-directory CC=clang CXX=clang++ BUILD=$(CLANG_BUILD) \
-	    $(foreach h,$(HEAPS),$(CLANG_BUILD)/lib/liballoc_$(h).so) \
-	    $(CLANG_BUILD)/verify/mc_bugs $(CLANG_BUILD)/verify/mc_clean
+	@$(MAKE) --no-print-directory CC=clang CXX=clang++ BUILD=$(BUILD)/clang clang-memcheck-files
+clang-memcheck-files: $(foreach h,$(HEAPS),$(LIBDIR)/liballoc_$(h).so) $(VERIFY_OUT)/mc_bugs $(VERIFY_OUT)/mc_clean
+	@:
 
 san-build: $(SAN_BINS) clang-memcheck-build
 verify-build: san-build
