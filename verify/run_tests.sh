@@ -176,12 +176,15 @@ memcheck_tests() {
 # instrumented, linked by prefixed names), and memcheck
 # through the clang-built liballoc_<heap>.so; once: test_common under ASan.
 sanitizer_tests() {
-  local h san=verify/sanitize/run.sh first=${HEAPS%% *}
+  local h t san=verify/sanitize/run.sh first=${HEAPS%% *}
   for h in $HEAPS; do
-    if need "asan/unit/test_heap_$h" "$BUILD/asan/unit/test_heap_$h" "test program (make san-build)"; then
-      run_test "asan/unit/test_heap_$h" 300 bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" 1000 \
-        "$BUILD/asan/unit/test_heap_$h"
-    fi
+    for t in verify/unit/test_*.c; do # the per-heap ones, as sanitize.mk picks them
+      t=$(basename "$t" .c)
+      case $t in test_common | test_policy) continue ;; esac
+      need "asan/unit/${t}_$h" "$BUILD/asan/unit/${t}_$h" "test program (make san-build)" &&
+        run_test "asan/unit/${t}_$h" 300 bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" 1 \
+          "$BUILD/asan/unit/${t}_$h"
+    done
     if need "asan/stress/$h" "$BUILD/asan/verify/stress_$h" "test program (make san-build)"; then
       run_test "asan/stress/$h" $((stress_secs + 120)) bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" \
         1000 "$BUILD/asan/verify/stress_$h" -t "$stress_secs"
