@@ -148,6 +148,7 @@ export HARNESS_CFLAGS := -std=gnu11 $(WARN) -O2 $(DWARF) -D_GNU_SOURCE -Icommon 
 
 # Each harness folder adds its build targets (<dir>-build) and run scripts.
 include verify/verify.mk
+include verify/sanitize.mk
 include bench/bench.mk
 include fuzz/fuzz.mk
 # vtest.h includes harness/testkit.h (verify.mk lists vtest.h only here).

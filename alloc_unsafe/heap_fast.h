@@ -58,7 +58,10 @@ static ALWAYS_INLINE void heap_free(void *p) {
       blk_set_next_fast(b, s->local_free);
       s->local_free = b;
       h->nfree[c]++;
-      if (unlikely(--s->used == 0) && s != h->cur[c]) theap_span_empty(h, s);
+      /* Release: another thread reading used (theap_reclaim) sees the link. */
+      uint16_t used = (uint16_t)(s->used - 1);
+      __atomic_store_n(&s->used, used, __ATOMIC_RELEASE);
+      if (unlikely(used == 0) && s != h->cur[c]) theap_span_empty(h, s);
       return;
     }
   }

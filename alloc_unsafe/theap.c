@@ -78,9 +78,11 @@ static list_t *list_of(theap_t *h, const span_t *s) {
   return s->list == SPAN_FULL ? &h->full[s->cls] : &h->avail[s->cls];
 }
 
+/* Written only when it changes: the owner's fast paths read cur[] without a
+ * lock while another thread may be unlisting one of its other spans. */
 static void cur_update(theap_t *h, unsigned c) {
-  span_t *head = SPAN_OF(h->avail[c].head);
-  h->cur[c] = head ? head : &span_none;
+  span_t *head = SPAN_OF(h->avail[c].head), *want = head ? head : &span_none;
+  if (h->cur[c] != want) h->cur[c] = want;
 }
 
 /* cur[] changes with the avail list only: a full-list change by another
@@ -243,9 +245,12 @@ static void heap_free_local(theap_t *h, span_t *s, void *p) {
  * nothing can be pushed onto xfree and the owner cannot free into it. */
 static bool span_all_home(span_t *s) {
   void *b = __atomic_load_n(&s->xfree, __ATOMIC_ACQUIRE);
-  uint32_t k = 0;
-  for (; b && k <= s->used; b = blk_next(s, b)) k++;
-  return k == s->used;
+  /* The owner's free of its last block out may be running: its store of
+   * used (release) follows its store of the link, so a count read here that
+   * matches is one no live block can change any more. */
+  uint32_t used = __atomic_load_n(&s->used, __ATOMIC_ACQUIRE), k = 0;
+  for (; b && k <= used; b = blk_next(s, b)) k++;
+  return k == used;
 }
 
 /* Another thread's heap: give back each span whose every block came home,

@@ -7,6 +7,9 @@
  * Invariants: head == NULL <=> tail == NULL; head->prev == NULL;
  * tail->next == NULL; for every node n on the list, n->next->prev == n.
  * A node not on any list has next == prev == NULL (list_unlink leaves it so).
+ * The head is stored with relaxed atomics, so a reader without the lock may
+ * peek at it (is the list empty?) without a data race; it must take the lock
+ * before it follows it.
  */
 #ifndef ALLOC_LIST_H
 #define ALLOC_LIST_H
@@ -26,25 +29,29 @@ typedef struct list {
 #define LIST_ENTRY_OR_NULL(node, type, member) \
   ((node) ? LIST_ENTRY(node, type, member) : (type *)NULL)
 
+static inline void list_set_head(list_t *l, list_node_t *n) {
+  __atomic_store_n(&l->head, n, __ATOMIC_RELAXED);
+}
+
 static inline void list_push_front(list_t *l, list_node_t *n) {
   n->prev = NULL;
   n->next = l->head;
   if (l->head) l->head->prev = n;
   else l->tail = n;
-  l->head = n;
+  list_set_head(l, n);
 }
 
 static inline void list_push_back(list_t *l, list_node_t *n) {
   n->next = NULL;
   n->prev = l->tail;
   if (l->tail) l->tail->next = n;
-  else l->head = n;
+  else list_set_head(l, n);
   l->tail = n;
 }
 
 static inline void list_unlink(list_t *l, list_node_t *n) {
   if (n->prev) n->prev->next = n->next;
-  else l->head = n->next;
+  else list_set_head(l, n->next);
   if (n->next) n->next->prev = n->prev;
   else l->tail = n->prev;
   n->next = n->prev = NULL;

@@ -95,7 +95,9 @@ static const char *other_heap_of(const char *name, size_t n) {
       ALLOC_EVERY_HEAP_OPTION(ALLOC_HEAP_OPTION_ENTRY)
 #undef ALLOC_HEAP_OPTION_ENTRY
       {NULL, NULL}};
-  for (size_t i = 0; every[i].heap; i++)
+  /* By count, not up to the sentinel: with no other heap's options the
+   * compiler would see strcmp(NULL, ...) in the (dead) body. */
+  for (size_t i = 0; i + 1 < ARRAY_LEN(every); i++)
     if (strcmp(every[i].heap, HEAP_NAME) != 0 && strlen(every[i].name) == n &&
         memcmp(every[i].name, name, n) == 0)
       return every[i].heap;

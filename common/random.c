@@ -1,4 +1,5 @@
 /* random.c - the process secret and the per-thread generators (random.h). */
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/random.h>
 #include <time.h>
@@ -15,13 +16,15 @@ int random_source(void) { return __atomic_load_n(&g_source, __ATOMIC_RELAXED); }
 
 void random_fallback(uint64_t out[4]) {
   uint64_t h = 0x6a09e667f3bcc908ull;
-  const uint64_t *at = (const uint64_t *)getauxval(AT_RANDOM); /* 16 bytes */
+  const void *atp = (const void *)getauxval(AT_RANDOM); /* 16 bytes, maybe unaligned */
+  uint64_t at[2] = {0, 0};
+  if (atp) memcpy(at, atp, sizeof at);
   struct timespec ts = {0, 0}, mono = {0, 0};
   clock_gettime(CLOCK_REALTIME, &ts);
   clock_gettime(CLOCK_MONOTONIC, &mono);
   int local;
-  uint64_t in[] = {at ? at[0] : 0,
-                   at ? at[1] : 0,
+  uint64_t in[] = {at[0],
+                   at[1],
                    (uint64_t)getpid(),
                    (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
                    (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec,

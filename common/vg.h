@@ -36,6 +36,7 @@ COLD void vg_alloc_slow(const void *p, size_t n, bool zeroed);
 COLD void vg_free_slow(const void *p);
 COLD void vg_access_slow(const void *p, size_t n, bool open);
 COLD void vg_quiet_slow(bool on);
+COLD size_t vg_requested_slow(const void *p, size_t usable);
 
 static ALWAYS_INLINE void vg_alloc(const void *p, size_t n, bool zeroed) {
   if (unlikely(vg_on)) vg_alloc_slow(p, n, zeroed);
@@ -54,6 +55,12 @@ static ALWAYS_INLINE void vg_close(const void *p, size_t n) {
 /* Heap-internal copies may read slack bytes the program never wrote. */
 static ALWAYS_INLINE void vg_quiet(bool on) {
   if (unlikely(vg_on)) vg_quiet_slow(on);
+}
+/* How many of a live block's `usable` bytes the program asked for: under
+ * memcheck the rest (slack) is no-access, so a copy that stops here never
+ * turns slack into bytes that look written.  Outside valgrind: usable. */
+static ALWAYS_INLINE size_t vg_requested(const void *p, size_t usable) {
+  return unlikely(vg_on) ? vg_requested_slow(p, usable) : usable;
 }
 
 #endif

@@ -247,6 +247,41 @@ baseline_contract() {
   echo "baseline contract: $nok rules as required, $nf findings (not failures; $tsv)"
 }
 
+# ---- sanitizer builds and a clang-built heap (verify/sanitize.mk) -------------
+# Per heap: its unit test and the thread stress under ASan+UBSan, the stress
+# under TSan with per-thread heaps and with ALLOC_TCACHE=off (heap code
+# instrumented, linked by prefixed names), and memcheck
+# through the clang-built liballoc_<heap>.so; once: test_common under ASan.
+sanitizer_tests() {
+  local h t san=verify/sanitize/run.sh first=${HEAPS%% *}
+  for h in $HEAPS; do
+    for t in test_heap test_return test_$h; do # the per-heap ones, as sanitize.mk picks them
+      [ -f "verify/unit/$t.c" ] || continue
+      need "asan/unit/${t}_$h" "$BUILD/asan/unit/${t}_$h" "test program (make san-build)" &&
+        run_test "asan/unit/${t}_$h" 300 bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" 1 \
+          "$BUILD/asan/unit/${t}_$h"
+    done
+    if need "asan/stress/$h" "$BUILD/asan/verify/stress_$h" "test program (make san-build)"; then
+      run_test "asan/stress/$h" $((stress_secs + 120)) bash $san asan "$BUILD/asan/lib/liballoc_${h}_prefixed.a" \
+        1000 "$BUILD/asan/verify/stress_$h" -t "$stress_secs"
+    fi
+    if need "tsan/stress/$h" "$BUILD/tsan/verify/stress_$h" "test program (make san-build)"; then
+      run_test "tsan/stress/$h" $((stress_secs + 120)) bash $san tsan "$BUILD/tsan/lib/liballoc_${h}_prefixed.a" \
+        1000 "$BUILD/tsan/verify/stress_$h" -t "$stress_secs"
+      # One shared heap under its lock (the path memcheck runs, too).
+      run_test "tsan/stress-tcache-off/$h" $((stress_secs + 120)) env ALLOC_TCACHE=off bash $san tsan \
+        "$BUILD/tsan/lib/liballoc_${h}_prefixed.a" 1000 "$BUILD/tsan/verify/stress_$h" -t "$stress_secs"
+    fi
+    if need "memcheck/$h-clang" "$BUILD/clang/lib/liballoc_$h.so" "clang-built heap (make san-build)"; then
+      run_test "memcheck/$h-clang/bugs" 300 bash verify/memcheck.sh bugs "$BUILD/clang/lib/liballoc_$h.so" "$BUILD/clang/verify"
+      run_test "memcheck/$h-clang/clean" 300 bash verify/memcheck.sh clean "$BUILD/clang/lib/liballoc_$h.so" "$BUILD/clang/verify"
+    fi
+  done
+  [ -n "$first" ] && need "asan/unit/test_common" "$BUILD/asan/unit/test_common" "test program (make san-build)" &&
+    run_test "asan/unit/test_common" 120 bash $san asan "$BUILD/asan/lib/liballoc_${first}_prefixed.a" - \
+      "$BUILD/asan/unit/test_common"
+}
+
 smoke() { # name script
   need "$1" "$2" "script" && run_test "$1" 900 bash "$2" --smoke
 }
@@ -260,6 +295,7 @@ real_programs
 memcheck_tests
 baseline_contract
 misuse_tests
+sanitizer_tests
 if [ "$mode" = all ]; then
   smoke bench/smoke bench/run.sh
   smoke fuzz/smoke fuzz/run.sh

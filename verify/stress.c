@@ -29,11 +29,16 @@
 #include <unistd.h>
 
 #include "vtest.h"
+#ifdef HEAP_PREFIX /* the sanitizer builds call a heap by its prefixed names */
+#include "sanitize/bind.h"
+#endif
 
 #define MAX_THREADS 64
 #define INBOX_CAP 1024
 #define LOCAL_KEEP 64
+#ifndef OPS_PER_LIFE /* the TSan build shortens lives, so threads still come and go */
 #define OPS_PER_LIFE 20000
+#endif
 
 struct item {
   unsigned char *p;
