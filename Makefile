@@ -210,11 +210,11 @@ $(BUILD)/unit/test_common: verify/unit/test_common.c verify/unit/check.h $(BUILD
 	    -DHEAP_PREFIX=$(UNIT_HEAP1)_ \
 	    -o $@ $(filter %.c %.o,$^) -lpthread
 define UNIT_HEAP_RULE
-$(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h harness/testkit.h $(LIBDIR)/liballoc_$(1)_prefixed.a
+$(BUILD)/unit/test_heap_$(1): verify/unit/test_heap.c verify/unit/check.h verify/unit/heapstat.h harness/testkit.h $(LIBDIR)/liballoc_$(1)_prefixed.a
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread
-$(BUILD)/unit/test_return_$(1): verify/unit/test_return.c verify/unit/check.h verify/unit/heapstat.h $(LIBDIR)/liballoc_$(1)_prefixed.a
+$(BUILD)/unit/test_return_$(1): verify/unit/test_return.c verify/unit/check.h verify/unit/heapstat.h harness/testkit.h $(LIBDIR)/liballoc_$(1)_prefixed.a
 	@mkdir -p $$(@D)
 	@echo "  CC      $$@"
 	$$(Q)$$(CC) $$(UNIT_CFLAGS) -DHEAP_PREFIX=$(1)_ -o $$@ $$< $(LIBDIR)/liballoc_$(1)_prefixed.a -lpthread

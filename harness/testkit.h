@@ -25,12 +25,12 @@ static inline uint64_t tk_rand(uint64_t *state) {
   return z ^ (z >> 31);
 }
 
-/* Resident set now, in KiB (/proc/self/statm), or -1.  Reads with open and
- * read, not stdio, so measuring memory allocates none from the heap under
- * test. */
-static inline long tk_rss_kib(void) {
+/* Field `field` (0: address space, 1: resident) of /proc/self/statm, in
+ * KiB, or -1.  Reads with open and read, not stdio, so measuring memory
+ * allocates none from the heap under test. */
+static inline long tk_statm_kib(int field) {
   char buf[128];
-  long res = 0;
+  long v = 0;
   int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -38,11 +38,18 @@ static inline long tk_rss_kib(void) {
   if (n <= 0) return -1;
   buf[n] = 0;
   const char *p = buf;
-  while (*p && *p != ' ') p++; /* skip the first field (total pages) */
-  if (*p != ' ' || p[1] < '0' || p[1] > '9') return -1;
-  for (p++; *p >= '0' && *p <= '9'; p++) res = res * 10 + (*p - '0');
-  return res * (sysconf(_SC_PAGESIZE) / 1024);
+  for (int f = 0; f < field; f++) { /* skip the fields before */
+    while (*p && *p != ' ') p++;
+    if (*p == ' ') p++;
+  }
+  if (*p < '0' || *p > '9') return -1;
+  for (; *p >= '0' && *p <= '9'; p++) v = v * 10 + (*p - '0');
+  return v * (sysconf(_SC_PAGESIZE) / 1024);
 }
+/* Resident set now, in KiB, or -1. */
+static inline long tk_rss_kib(void) { return tk_statm_kib(1); }
+/* Address space mapped now, in KiB, or -1. */
+static inline long tk_vm_kib(void) { return tk_statm_kib(0); }
 
 /* Resident memory given back with MADV_FREE but not yet taken by the kernel
  * (LazyFree in /proc/self/smaps_rollup), in KiB, or 0.  It still counts in

@@ -24,6 +24,7 @@
 #define H(name) CAT(HEAP_PREFIX, name)
 #define DECLARE_WITH(p) ALLOC_API_DECLARE(p)
 DECLARE_WITH(HEAP_PREFIX)
+#include "heapstat.h"
 struct mallinfo2 H(mallinfo2)(void);
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -155,21 +156,6 @@ static void test_cross_thread(void) {
   CHECK(H(alloc_validate)() == base);
 }
 
-/* One figure from the heap's JSON statistics, or -1. */
-static long long stat_value(const char *key) {
-  static char buf[16384];
-  int fd[2];
-  if (pipe(fd)) return -1;
-  H(alloc_stats_print)(fd[1], 1);
-  close(fd[1]);
-  ssize_t n = read(fd[0], buf, sizeof buf - 1);
-  close(fd[0]);
-  buf[n > 0 ? n : 0] = 0;
-  char pat[64];
-  snprintf(pat, sizeof pat, "\"%s\":", key);
-  const char *at = strstr(buf, pat);
-  return at ? atoll(at + strlen(pat)) : -1;
-}
 
 /* Blocks the main thread allocates and short-lived threads free, many
  * rounds: the frees must come back for reuse (to the main thread's heap),
@@ -194,9 +180,9 @@ static void test_remote_frees_reused(void) {
     pthread_t t;
     pthread_create(&t, NULL, free_all, NULL);
     pthread_join(t, NULL);
-    if (round == 2) early = stat_value("bytes_mapped");
+    if (round == 2) early = heap_stat("bytes_mapped");
   }
-  long long late = stat_value("bytes_mapped");
+  long long late = heap_stat("bytes_mapped");
   CHECK(early > 0 && late > 0);
   if (late - early >= (4 << 20))
     fprintf(stderr, "remote frees: bytes_mapped grew from %lld to %lld over 27 rounds\n", early, late);
@@ -274,14 +260,14 @@ static void test_stats_and_trim(void) {
   struct mallinfo2 m1 = H(mallinfo2)();
   CHECK(m1.uordblks >= m0.uordblks + (size_t)BN * BSIZE);
   CHECK(m1.arena >= m1.uordblks && m1.arena >= (size_t)BN * BSIZE);
-  long long mapped = stat_value("bytes_mapped"), decommitted = stat_value("bytes_decommitted");
+  long long mapped = heap_stat("bytes_mapped"), decommitted = heap_stat("bytes_decommitted");
   long full = tk_rss_kib() - tk_lazyfree_kib();
   for (int i = 0; i < BN; i++) H(free)(big[i]);
   struct mallinfo2 m2 = H(mallinfo2)();
   CHECK(m2.uordblks + (size_t)BN * BSIZE <= m1.uordblks);
   CHECK(m2.fordblks >= (size_t)BN * BSIZE / 2 || m2.arena + (size_t)BN * BSIZE / 2 <= m1.arena);
   int trimmed = H(malloc_trim)(0);
-  long long mapped2 = stat_value("bytes_mapped"), decommitted2 = stat_value("bytes_decommitted");
+  long long mapped2 = heap_stat("bytes_mapped"), decommitted2 = heap_stat("bytes_decommitted");
   long after = tk_rss_kib() - tk_lazyfree_kib();
   /* 16 MiB came back to the heap: trim must say so and give at least half
    * of it to the OS (madvise or munmap), visibly in the resident set (less
@@ -302,7 +288,7 @@ static void test_free_sized_returns(void) {
   enum { FN = 3000 };
   static void *blk[FN];
   size_t base = H(alloc_validate)();
-  long long live0 = stat_value("live_blocks"), mapped_early = 0;
+  long long live0 = heap_stat("live_blocks"), mapped_early = 0;
   for (int round = 0; round < 20; round++) {
     for (int i = 0; i < FN; i++) {
       size_t n = (size_t)(i % 5 == 4 ? 200000 + i : 16 + (i * 37) % 6000);
@@ -317,10 +303,10 @@ static void test_free_sized_returns(void) {
       else H(free_sized)(blk[i], n);
     }
     CHECK(H(alloc_validate)() == base);
-    CHECK(stat_value("live_blocks") == live0);
-    if (round == 2) mapped_early = stat_value("bytes_mapped");
+    CHECK(heap_stat("live_blocks") == live0);
+    if (round == 2) mapped_early = heap_stat("bytes_mapped");
   }
-  long long mapped_late = stat_value("bytes_mapped");
+  long long mapped_late = heap_stat("bytes_mapped");
   if (mapped_late - mapped_early >= (8 << 20))
     fprintf(stderr, "free_sized: bytes_mapped grew from %lld to %lld over 17 rounds\n", mapped_early, mapped_late);
   CHECK(mapped_late - mapped_early < (8 << 20));
@@ -339,7 +325,7 @@ static int decay_child(void) {
     memset(blk[i], 0x77, DSIZE);
   }
   long full = tk_rss_kib() - tk_lazyfree_kib();
-  long long dec0 = stat_value("bytes_decommitted"), mapped0 = stat_value("bytes_mapped");
+  long long dec0 = heap_stat("bytes_decommitted"), mapped0 = heap_stat("bytes_mapped");
   for (int i = 0; i < DN; i++) H(free)(blk[i]);
   /* Wait past the decay time, calling a slow path (a fresh size class each
    * time, so its first malloc refills) now and then, as a program does. */
@@ -350,7 +336,7 @@ static int decay_child(void) {
     nanosleep(&ts, NULL);
     void *p = H(malloc)((size_t)(1024 + 1024 * (step % 20)));
     H(free)(p);
-    dec1 = stat_value("bytes_decommitted"), mapped1 = stat_value("bytes_mapped");
+    dec1 = heap_stat("bytes_decommitted"), mapped1 = heap_stat("bytes_mapped");
     after = tk_rss_kib() - tk_lazyfree_kib();
     if ((dec1 - dec0) + (mapped0 - mapped1) >= (long long)DN * DSIZE * 3 / 4 &&
         (full - after) * 1024 >= (long)DN * DSIZE / 2)

@@ -22,6 +22,7 @@
 
 #include "alloc_api.h"
 #include "check.h"
+#include "testkit.h"
 
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
@@ -72,18 +73,11 @@ static void case_large_cache_bound(void) {
 
 /* Address space runs out while freed memory is still mapped: the heap gives
  * back what it can and tries again, instead of failing until decay runs. */
-static long vm_kib(void) {
-  long pages = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (!f || fscanf(f, "%ld", &pages) != 1) pages = 0;
-  if (f) fclose(f);
-  return pages * (sysconf(_SC_PAGESIZE) / 1024);
-}
 enum { NSMALL = 250000, SSIZE = 1000 };
 static void *g_small[NSMALL];
 static void case_map_retry(void) {
   void **p = g_small;
-  struct rlimit rl = {(rlim_t)(vm_kib() + 300000) * 1024, RLIM_INFINITY};
+  struct rlimit rl = {(rlim_t)(tk_vm_kib() + 300000) * 1024, RLIM_INFINITY};
   CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
   for (int i = 0; i < NSMALL; i++) CHECK((p[i] = H(malloc)(SSIZE)) != NULL);
   for (int i = 0; i < NSMALL; i++) H(free)(p[i]);
