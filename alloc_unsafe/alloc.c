@@ -7,6 +7,7 @@
  * decay pass.  When the OS refuses memory, what can be given back is given
  * back and the request is tried once more.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "bootstrap.h"
@@ -27,11 +28,15 @@ static void *alloc_once(size_t n, size_t align) {
 /* Before initialisation, for sizes above SMALL_MAX, for aligned requests,
  * and when the current span's free list is empty. */
 void *malloc_slow(size_t n, size_t align) {
-  if (unlikely(!alloc_ready()) && !alloc_init()) return bootstrap_alloc(n, align);
-  if (unlikely(alloc_dying())) return bootstrap_alloc(n, align); /* fatal.h: no locks */
-  void *p = alloc_once(n, align);
-  if (unlikely(!p) && maintain_release_all()) p = alloc_once(n, align);
-  maintain_tick();
+  void *p;
+  if ((unlikely(!alloc_ready()) && !alloc_init()) || unlikely(alloc_dying())) {
+    p = bootstrap_alloc(n, align); /* dying (fatal.h): no locks */
+  } else {
+    p = alloc_once(n, align);
+    if (unlikely(!p) && maintain_release_all()) p = alloc_once(n, align);
+    maintain_tick();
+  }
+  if (unlikely(!p)) errno = ENOMEM; /* heap_fast.h: HEAP_MALLOC_SETS_ERRNO */
   return p;
 }
 

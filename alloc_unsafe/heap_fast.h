@@ -23,7 +23,11 @@
  * realloc to an impossible size); the policy decides whether to look. */
 static ALWAYS_INLINE void heap_check_early(const void *p, int op) { pol_check_early(p, op); }
 
-/* Cold paths, in alloc.c.  free_slow: b is the block (small) or p (large). */
+/* heap.h: malloc_slow sets errno itself, so malloc() tail-calls it. */
+#define HEAP_MALLOC_SETS_ERRNO 1
+
+/* Cold paths, in alloc.c.  free_slow: b is the block (small) or p (large);
+ * malloc_slow sets errno to ENOMEM when it returns NULL. */
 void *malloc_slow(size_t n, size_t align);
 void free_slow(void *b, unsigned cls);
 

@@ -78,4 +78,11 @@ void alloc_process_init(void);
 
 #include "heap_fast.h"
 
+/* A heap whose heap_malloc sets errno to ENOMEM itself whenever it returns
+ * NULL defines HEAP_MALLOC_SETS_ERRNO as 1 in its heap_fast.h; malloc() then
+ * returns its answer without looking at it (a tail call into the slow path). */
+#ifndef HEAP_MALLOC_SETS_ERRNO
+#define HEAP_MALLOC_SETS_ERRNO 0
+#endif
+
 #endif

@@ -10,11 +10,12 @@
 #include "random.h"
 #include "vg.h"
 
-bool vg_on, vg_running;
+bool vg_on, vg_running, vg_known_off;
 
 void vg_init(long mode) {
   vg_running = RUNNING_ON_VALGRIND != 0;
   vg_on = mode == 2 ? vg_running : mode == 1;
+  vg_known_off = !vg_on;
   if (vg_on && !vg_running)
     alloc_warn("ALLOC_VALGRIND=on but not running under valgrind: ",
                "the memcheck hooks do nothing", "");

@@ -52,16 +52,23 @@ static COLD void *fail_enomem(void) {
 /* ---- the hot pair ------------------------------------------------------- */
 
 /* After the heap answered: errno on failure, the valgrind hook. */
-static COLD void *malloc_done(void *p, size_t n) {
+/* Under valgrind, or before the heap has decided (vg.h): the block is
+ * described to memcheck if the hooks are on once the heap has answered. */
+static COLD void *malloc_vg(size_t n) {
+  void *p = heap_malloc(n);
   if (!p) return fail_enomem();
   vg_alloc(p, n, false);
   return p;
 }
 
+/* With HEAP_MALLOC_SETS_ERRNO (heap.h) the heap's answer is returned as it
+ * is, so its slow path is a tail call and malloc needs no stack frame. */
 EXPORT void *PUB(malloc)(size_t n) {
   if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
+  if (unlikely(!vg_known_off)) return malloc_vg(n);
+  if (HEAP_MALLOC_SETS_ERRNO) return heap_malloc(n);
   void *p = heap_malloc(n);
-  if (unlikely(!p) || unlikely(vg_on)) return malloc_done(p, n);
+  if (unlikely(!p)) return fail_enomem();
   return p;
 }
 
@@ -72,10 +79,17 @@ static COLD void free_bootstrap(void *p) {
   bootstrap_note_free(p);
 }
 
+static COLD void free_vg(void *p) {
+  vg_free(p);
+  heap_free(p);
+}
+
+/* The memcheck hook is a tail call of its own, so the fast path saves no
+ * register across a call and needs no stack frame. */
 EXPORT void PUB(free)(void *p) {
   if (unlikely(!p)) return;
   if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
-  vg_free(p);
+  if (unlikely(!vg_known_off)) return free_vg(p);
   heap_free(p);
 }
 
