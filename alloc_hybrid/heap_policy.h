@@ -126,12 +126,15 @@ static ALWAYS_INLINE void *pol_link_encode(const void *slot, void *next) {
 static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) {
   return (void *)((uintptr_t)stored ^ hyb_link_key(slot));
 }
+/* A valid link is NULL or a 16-aligned address in the slot's own segment:
+ * then x = link ^ slot (the stored word less the secret, as the slot is
+ * 16-aligned too) has no bit at or above SEG_SHIFT and none below 16 set,
+ * which one test of x checks. */
+#define HYB_LINK_BAD_BITS (~(uintptr_t)(SEG_SIZE - 1) | (ALLOC_MIN_ALIGN - 1))
 static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, void *stored) {
-  uintptr_t n = (uintptr_t)pol_link_peek(slot, stored);
-  /* NULL, or 16-aligned in the slot's own segment. */
-  if (!HYB_OFF_LINKS &&
-      unlikely((((n ^ (uintptr_t)slot) >> SEG_SHIFT) | (n & (ALLOC_MIN_ALIGN - 1))) != 0) && n)
-    hyb_bad_link(slot, n);
+  if (HYB_OFF_LINKS) return stored;
+  uintptr_t x = (uintptr_t)stored ^ alloc_secret(0), n = x ^ (uintptr_t)slot;
+  if (unlikely(x & HYB_LINK_BAD_BITS) && n) hyb_bad_link(slot, n);
   return (void *)n;
 }
 
