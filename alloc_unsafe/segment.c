@@ -89,7 +89,7 @@ span_t *span_new(unsigned cls, uintptr_t owner) {
   s->npages = (uint8_t)np;
   s->list = SPAN_UNLISTED;
   s->used = s->carved = 0;
-  s->owner = owner;
+  __atomic_store_n(&s->owner, owner, __ATOMIC_RELAXED);
   s->free = s->local_free = s->xfree = NULL;
   s->link.next = s->link.prev = NULL;
   g_span_bytes += np * PAGE_SIZE;
@@ -120,7 +120,7 @@ void span_release(span_t *s) {
   segments_lock();
   pol_span_release(s);
   g_span_bytes -= np * PAGE_SIZE;
-  s->owner = 0;
+  __atomic_store_n(&s->owner, (uintptr_t)0, __ATOMIC_RELAXED); /* a late theap_span_empty reads it */
   for (unsigned k = 0; k < np; k++) {
     seg->pages[first + k].cls = CLS_FREE;
     seg->pages[first + k].back = 0;

@@ -166,10 +166,14 @@ static void span_emptied(theap_t *h, span_t *s, bool keep_cur) {
 }
 
 /* Under the heap's lock: another thread may be giving back h's spans
- * (theap_reclaim) and so changing the lists this unlinks from. */
+ * (theap_reclaim) and so changing the lists this unlinks from.  By the time
+ * the lock is ours, that thread may have given s back already, and s may
+ * even be another heap's span by now: only a span still ours is touched. */
 void theap_span_empty(theap_t *h, span_t *s) {
   pthread_mutex_lock(&h->mu);
-  if (s->used == 0 && s->list == SPAN_AVAIL) span_emptied(h, s, true);
+  if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == (uintptr_t)h && s->used == 0 &&
+      s->list == SPAN_AVAIL)
+    span_emptied(h, s, true);
   pthread_mutex_unlock(&h->mu);
 }
 

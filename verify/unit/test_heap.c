@@ -361,6 +361,44 @@ static void test_small_decay(const char *self) {
   CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* An owner empties spans that are not its current ones while another thread
+ * trims (and so gives back spans whose blocks all came home) and a third
+ * takes new spans of the same class.  The owner's emptied-span path once
+ * acted on a span the trimming thread had already given back and a third
+ * thread had taken: a span left on two heaps' lists, a hang or a fatal
+ * validate.  Each round ends with a validate of the owner's own heap. */
+enum { RACE_N = 3000, RACE_SIZE = 96, RACE_ROUNDS = 400 };
+static void *race_blocks[RACE_N];
+static volatile int race_stop;
+static void *race_trimmer(void *arg) {
+  while (!race_stop) H(malloc_trim)(0);
+  return arg;
+}
+static void *race_taker(void *arg) {
+  void *mine[64];
+  while (!race_stop) {
+    for (int i = 0; i < 64; i++) mine[i] = H(malloc)(RACE_SIZE);
+    for (int i = 0; i < 64; i++) H(free)(mine[i]);
+    H(malloc_trim)(0);
+  }
+  return arg;
+}
+static void test_empty_span_race(void) {
+  pthread_t t1, t2;
+  race_stop = 0;
+  pthread_create(&t1, NULL, race_trimmer, NULL);
+  pthread_create(&t2, NULL, race_taker, NULL);
+  for (int r = 0; r < RACE_ROUNDS; r++) {
+    for (int i = 0; i < RACE_N; i++) race_blocks[i] = H(malloc)(RACE_SIZE);
+    for (int i = 0; i < RACE_N; i++) H(free)(race_blocks[i]); /* oldest spans empty first */
+  }
+  race_stop = 1;
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  H(malloc_trim)(0);
+  CHECK(H(alloc_validate)() < 64);
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--decay-child") == 0) return decay_child();
   test_sizes();
@@ -373,5 +411,6 @@ int main(int argc, char **argv) {
   test_stats_and_trim();
   test_free_sized_returns();
   test_small_decay(argv[0]);
+  test_empty_span_race();
   return UNIT_RESULT();
 }
