@@ -1,0 +1,104 @@
+/* heap_fast.h - alloc_checked's hot pair, inlined into malloc() and free().
+ *
+ * malloc takes a slot of the size class from the calling thread's cache (a
+ * random one when the feature is on), sets its live bit in the slab's
+ * out-of-band bitmap (one atomic OR), checks it still reads zero (zero
+ * feature: a write after free is caught here) and writes its canary.
+ * free finds the slab from the chunk table (never from user memory),
+ * range-checks the slot index, checks the live bit, the canary and the
+ * allocation kind, clears the live bit (one atomic AND, so of two racing
+ * frees exactly one wins), zeroes the slot and passes it through the
+ * thread's quarantine ring into its cache.  No lock on either path; one
+ * call to a cold path when the cache is empty/full or the pointer is not a
+ * live small block.
+ *
+ * Expected cost (callgrind, bench icount, every feature on): about 170
+ * instructions per malloc(32)+free pair, the loop included; see the report.
+ */
+#ifndef CHECKED_HEAP_FAST_H
+#define CHECKED_HEAP_FAST_H
+
+#include "internal.h"
+#include "vg.h"
+
+void heap_check_early(const void *p, int op);
+void *chk_malloc_slow(size_t n);
+void chk_free_slow(void *p);
+
+/* The slot p of class cls (not 0) leaves a cache for the program. */
+static ALWAYS_INLINE void *chk_take(tcache_t *tc, void *p, uint32_t cls) {
+  uint32_t idx;
+  slab_meta_t *m = slot_of(p, &idx);
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  if (unlikely(!m) || unlikely(__atomic_fetch_or(&m->live[idx >> 6], bit, __ATOMIC_RELAXED) & bit))
+    ALLOC_FATAL(METADATA_CORRUPT, p);
+  size_t size = chk_classes[cls].size;
+  if (CFG.zero) {
+    const uint64_t *w = (const uint64_t *)p;
+    uint64_t acc = 0;
+    for (size_t k = 0; k < size / 8; k++) acc |= w[k];
+    if (unlikely(acc != 0)) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+  }
+  if (CFG.canary) *(uint64_t *)((char *)p + size - CANARY_BYTES) = canary_of(p);
+  vg_close(p, size); /* memcheck: the slot's bytes past the block stay no-access */
+  tc->nmalloc[cls]++;
+  return p;
+}
+
+static ALWAYS_INLINE void *heap_malloc(size_t n) {
+  tcache_t *tc = tls_tc;
+  if (likely(n - 1 < LUT_MAX - CANARY_BYTES) && likely(tc != NULL)) {
+    uint32_t cls = chk_lut[(n + CFG.extra + 15) >> 4];
+    tc_bin_t *b = &tc->bin[cls];
+    uint32_t k = b->n;
+    if (likely(k != 0)) {
+      uint32_t i = k - 1;
+      if (CFG.random) i = (uint32_t)(((rand_next() >> 32) * k) >> 32);
+      void *p = b->slot[i];
+      b->slot[i] = b->slot[k - 1];
+      b->n = k - 1;
+      return chk_take(tc, p, cls);
+    }
+  }
+  return chk_malloc_slow(n);
+}
+
+/* A live small slot p (slab m, index idx, class not 0) is freed by the
+ * calling thread, which has a cache. */
+static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, uint32_t idx) {
+  uint32_t cls = m->cls;
+  size_t size = chk_classes[cls].size;
+  uint64_t bit = (uint64_t)1 << (idx & 63), *w = &m->live[idx >> 6];
+  if (unlikely(!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))) return chk_free_slow(p);
+  if (CFG.canary &&
+      unlikely(*(uint64_t *)((char *)p + size - CANARY_BYTES) != canary_of(p)))
+    return chk_free_slow(p);
+  if (CFG.kind && unlikely(m->kind[idx] != KIND_MALLOC)) return chk_free_slow(p);
+  if (unlikely(!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))) return chk_free_slow(p);
+  if (CFG.zero) memset(p, 0, size);
+  if (CFG.quarantine) { /* FIFO ring: the slot freed QUAR_SLOTS frees ago comes out */
+    uint32_t j = tc->quar_n++ % QUAR_SLOTS;
+    void *old = tc->quar[j];
+    uint32_t ocls = tc->quar_cls[j];
+    tc->quar[j] = p;
+    tc->quar_cls[j] = (uint8_t)cls;
+    if (!old) return;
+    p = old;
+    cls = ocls;
+  }
+  tc_bin_t *b = &tc->bin[cls];
+  if (unlikely(b->n == TC_SLOTS)) chk_bin_flush(tc, cls);
+  b->slot[b->n++] = p;
+  tc->nfree[cls]++;
+}
+
+static ALWAYS_INLINE void heap_free(void *p) {
+  uint32_t idx;
+  slab_meta_t *m = slot_of(p, &idx);
+  tcache_t *tc = tls_tc;
+  if (likely(m != NULL) && likely(tc != NULL) && likely(m->cls != 0))
+    return chk_free_fast(tc, p, m, idx);
+  chk_free_slow(p);
+}
+
+#endif
