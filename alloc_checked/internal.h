@@ -200,6 +200,7 @@ typedef struct tcache {
   void *quar[QUAR_SLOTS];
   uint8_t quar_cls[QUAR_SLOTS];
   uint32_t quar_n;
+  uint32_t quar_audit; /* next ring entry the audit checks */
   thread_life_t life;
   list_node_t node; /* all tcaches, under chk_tc_mu */
 } tcache_t;

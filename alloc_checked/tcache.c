@@ -152,6 +152,23 @@ static void *take_slot(tcache_t *tc, void *p, uint32_t cls) {
   return p;
 }
 
+/* The quarantine audit (zero and quarantine on): each refill checks the
+ * next QUAR_AUDIT entries of the thread's ring still read zero, so a write
+ * into a slot waiting there is caught even if the program never frees
+ * enough for it to come out (the reuse check alone would miss it). */
+#define QUAR_AUDIT 2
+static void quar_audit(tcache_t *tc) {
+  for (uint32_t k = 0; k < QUAR_AUDIT; k++) {
+    uint32_t j = tc->quar_audit++ % QUAR_SLOTS;
+    void *p = tc->quar[j];
+    uint32_t cls = tc->quar_cls[j];
+    if (!p || cls == 0) continue;
+    const uint64_t *w = p;
+    for (size_t i = 0; i < chk_classes[cls].size / 8; i++)
+      if (w[i]) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+  }
+}
+
 /* A slot of class cls for the program, from the cache (refilled when
  * empty) or, with no cache, straight from the slabs.  NULL: out of memory. */
 void *chk_alloc_class(uint32_t cls) {
@@ -163,6 +180,7 @@ void *chk_alloc_class(uint32_t cls) {
   }
   tc_bin_t *b = &tc->bin[cls];
   if (b->n == 0) {
+    if (CFG.zero && CFG.quarantine) quar_audit(tc);
     b->n = slab_refill(cls, b->slot, TC_SLOTS / 2);
     if (b->n == 0) {
       tc_release(tc); /* give back what this thread holds, then try once more */
