@@ -129,6 +129,23 @@ void heap_thread_exit(void *obj) {
   pthread_mutex_unlock(&g_tc_mu);
 }
 
+void *chk_take_vg(void *p, size_t size) {
+  vg_close(p, size);
+  return p;
+}
+
+void chk_push_full(tcache_t *tc, void *p, uint32_t cls) {
+  chk_bin_flush(tc, cls);
+  tc_bin_t *b = &tc->bin[cls];
+  b->slot[b->n++] = p;
+  tc->nfree[cls]++;
+}
+
+void chk_take_failed(const void *p, int written) {
+  if (written) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+  ALLOC_FATAL(METADATA_CORRUPT, p);
+}
+
 /* The slot p of class cls leaves the heap for the program (tc may be NULL:
  * no cache).  Class 0 slots are PROT_NONE: only their live bit is touched. */
 static void *take_slot(tcache_t *tc, void *p, uint32_t cls) {
