@@ -105,7 +105,10 @@ void *heap_realloc(void *p, size_t n) {
   slab_meta_t *m = slot_of(p, &idx);
   if (m && m->cls != 0 && chk_class_for(n) == m->cls) return p;  /* same slot fits */
   if (!m && n <= u && n > u / 2 && n > SMALL_MAX) return p;       /* large, in place */
-  void *q = heap_malloc(n);
+  /* A large block that grows gets headroom (half again), so a string grown
+   * a few bytes at a time does not map a new block each time; its usable
+   * size says so, and its end is still at the guard page. */
+  void *q = !m && n > u ? large_alloc(MAX(n, u + u / 2), ALLOC_MIN_ALIGN, false) : heap_malloc(n);
   if (!q) return NULL;
   memcpy(q, p, MIN(u, n));
   heap_free(p);

@@ -15,7 +15,7 @@
  * Expected cost (callgrind, bench icount): about 297 instructions per
  * malloc(32)+free pair with every feature on, 209 with the light preset
  * (alloc_unsafe: 77, glibc: 139), the loop included.  Every exit but the
- * return is a tail call, so neither path needs a stack frame.
+ * return is a tail call, so the heap's part needs no stack frame.
  */
 #ifndef CHECKED_HEAP_FAST_H
 #define CHECKED_HEAP_FAST_H

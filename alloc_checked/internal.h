@@ -67,21 +67,22 @@ enum { TAG_SLAB = 40, TAG_LARGE = 41, TAG_META = 42 };
   X(16) X(16) X(32) X(48) X(64) X(80) X(96) X(112) X(128) X(160) X(192) X(224) X(256)   \
   X(320) X(384) X(448) X(512) X(640) X(768) X(896) X(1024) X(1280) X(1536) X(1792)      \
   X(2048) X(2560) X(3072) X(3584) X(4096) X(5120) X(6144) X(7168) X(8192) X(10240)      \
-  X(12288) X(14336) X(16384)
+  X(12288) X(14336) X(16384) X(20480) X(24576) X(28672) X(32768) X(40960) X(49152)        \
+  X(57344) X(65536)
 #define CHK_COUNT_(s) +1
 enum { NCLASSES = 0 CHK_CLASS_LIST(CHK_COUNT_) };
-#define SMALL_MAX ((size_t)16384)
+#define SMALL_MAX ((size_t)65536)
 #define LUT_MAX ((size_t)1024) /* sizes up to this map to a class by table */
 
 /* A slab of a class spans one chunk (small slots), four or eight (larger
  * slots, so guard pages and metadata stay a small share). */
-#define SPAN_OF(s) ((s) <= 512 ? CHUNK : (s) <= 4096 ? 4 * CHUNK : 8 * CHUNK)
-#define SPAN_MAX (8 * CHUNK)
+#define SPAN_OF(s) ((s) <= 512 ? CHUNK : (s) <= 4096 ? 4 * CHUNK : (s) <= 16384 ? 8 * CHUNK : 16 * CHUNK)
+#define SPAN_MAX (16 * CHUNK)
 typedef struct size_class {
   uint32_t size;   /* slot bytes */
   uint32_t nslots; /* span / size (<= MAX_SLOTS) */
   uint32_t span;   /* slab bytes, a multiple of CHUNK */
-  uint64_t inv;    /* ceil(2^40 / size): slot index = off * inv >> 40, exact for off < SPAN_MAX */
+  uint64_t inv;    /* ceil(2^40 / size): slot index = off * inv >> 40, exact for off < SPAN_MAX (2^20) */
 } size_class_t;
 extern const size_class_t chk_classes[NCLASSES];
 

@@ -129,8 +129,8 @@ void *large_alloc(size_t n, size_t align, bool zero) {
       return NULL;
     }
   }
-  os_guard(&m, m.base, OS_PAGE);
-  os_guard(&m, (char *)m.base + total - OS_PAGE, OS_PAGE);
+  os_protect_part(&m, m.base, OS_PAGE, OS_PROT_NONE); /* fresh: nothing to release */
+  os_protect_part(&m, (char *)m.base + total - OS_PAGE, OS_PAGE, OS_PROT_NONE);
   char *start = (char *)m.base + off;
   large_rec_t *r = insert(ALIGN_DOWN((uintptr_t)start, OS_PAGE));
   if (!r) {

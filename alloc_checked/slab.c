@@ -21,7 +21,8 @@ slab_meta_t **chk_radix[RADIX_L1];
 static pthread_mutex_t g_meta_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t g_slabs;
 
-#define EMPTY_KEEP 2 /* empty slabs a class keeps mapped */
+/* Empty slabs a class keeps mapped: two of the small spans, one of the big. */
+#define EMPTY_KEEP(cls) (chk_classes[cls].span <= 4 * CHUNK ? 2u : 1u)
 
 void heap_setup(void) {
   /* The lookup table lives in the config page, sealed by chk_cfg_init. */
@@ -132,8 +133,8 @@ static slab_meta_t *slab_new(uint32_t cls) {
   }
   uintptr_t base = (uintptr_t)map.base + (cls == 0 ? 0 : OS_PAGE);
   if (cls != 0) {
-    os_guard(&map, map.base, OS_PAGE);
-    os_guard(&map, (void *)(base + span), OS_PAGE);
+    os_protect_part(&map, map.base, OS_PAGE, OS_PROT_NONE); /* fresh: nothing to release */
+    os_protect_part(&map, (void *)(base + span), OS_PAGE, OS_PROT_NONE);
   }
   m->base = base;
   m->map = map;
@@ -216,7 +217,7 @@ void slab_return(uint32_t cls, void *const *slots, uint32_t n) {
       m->on_partial = true;
     }
     if (m->navail == m->nslots) {
-      if (cs->nempty >= EMPTY_KEEP) {
+      if (cs->nempty >= EMPTY_KEEP(cls)) {
         list_unlink(&cs->partial, &m->node);
         slab_free(m);
       } else {
