@@ -51,7 +51,7 @@ static void small_check(const void *p, slab_meta_t *m, uint32_t idx, int op, siz
   if (claimed > usable && !(cls == 0 && claimed == 0))
     alloc_fatal_size(alloc_check_name(ALLOC_CHECK_SIZE_MISMATCH), p, claimed, usable);
   if (align && ((uintptr_t)p & (align - 1))) ALLOC_FATAL(ALIGN_MISMATCH, p);
-  if (CFG.kind && m->kind[idx] != KIND_MALLOC) ALLOC_FATAL(KIND_MISMATCH, p);
+  if (CFG.kind && slot_kind(m, idx) != KIND_MALLOC) ALLOC_FATAL(KIND_MISMATCH, p);
 }
 
 static void free_checked(void *p, size_t claimed, size_t align) {
@@ -188,7 +188,7 @@ void heap_kind_note(void *p, unsigned kind) {
   if (!p || !CFG.kind || bootstrap_owns(p)) return;
   uint32_t idx;
   slab_meta_t *m = slot_of(p, &idx);
-  if (m) m->kind[idx] = (uint8_t)kind;
+  if (m) slot_set_kind(m, idx, kind);
   else if (os_tag_of(p) == TAG_LARGE) large_swap_kind(p, (uint8_t)kind);
 }
 
@@ -200,8 +200,8 @@ void heap_kind_check(void *p, unsigned kind) {
   if (m) {
     if (!(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_RELAXED) & ((uint64_t)1 << (idx & 63))))
       return; /* not live: the free that follows reports it */
-    had = m->kind[idx];
-    if (had == kind) m->kind[idx] = KIND_MALLOC;
+    had = (uint8_t)slot_kind(m, idx);
+    if (had == kind) slot_set_kind(m, idx, KIND_MALLOC);
   } else if (os_tag_of(p) == TAG_LARGE) {
     had = large_swap_kind(p, KIND_MALLOC);
     if (had != kind) large_swap_kind(p, had);

@@ -121,7 +121,7 @@ static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, u
   if (CFG.canary &&
       unlikely(*(uint64_t *)((char *)p + size - CANARY_BYTES) != canary_of(p)))
     return chk_free_slow(p);
-  if (CFG.kind && unlikely(m->kind[idx] != KIND_MALLOC)) return chk_free_slow(p);
+  if (CFG.kind && unlikely((m->knew[idx >> 6] | m->karr[idx >> 6]) & bit)) return chk_free_slow(p);
   if (unlikely(!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))) return chk_free_slow(p);
   if (CFG.zero) zero_slot(p, size);
   if (CFG.quarantine) { /* FIFO ring: the slot freed QUAR_SLOTS frees ago comes out */

@@ -19,7 +19,8 @@
  *   live bit i  = slot i is handed out;
  *   avail bit i = slot i is free and in the slab (not in a thread cache or
  *                 a quarantine);
- *   kind[i]     = how slot i was allocated (KIND_*), while live.
+ *   new bit i, new[] bit i = slot i came from operator new / new[] (both
+ *                 clear: malloc), while live; both clear while free.
  * Invariants: live & avail == 0;  navail == popcount(avail);
  *   slots neither live nor avail are in exactly one thread cache or
  *   quarantine;  chunk_meta(base) == meta <=> meta->base == base.
@@ -117,7 +118,8 @@ typedef struct slab_meta {
   struct slab_meta *next_free; /* meta pool free list */
   uint64_t live[BITMAP_WORDS];  /* atomic */
   uint64_t avail[BITMAP_WORDS]; /* under the class lock */
-  uint8_t kind[MAX_SLOTS];      /* written by the slot's holder only */
+  uint64_t knew[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW) */
+  uint64_t karr[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW_ARRAY) */
 } slab_meta_t;
 
 /* The chunk table: chunk number (address >> 16) -> slab meta, two levels
@@ -147,6 +149,22 @@ static ALWAYS_INLINE slab_meta_t *slot_of(const void *p, uint32_t *idx) {
   if (unlikely(off >= sc->span || i >= m->nslots || (uintptr_t)i * sc->size != off)) return NULL;
   *idx = i;
   return m;
+}
+
+/* The kind of slot idx (HEAP_KIND_*: 0 malloc, 1 new, 2 new[]), and its
+ * change (atomic: other slots' bits share the word). */
+static inline uint32_t slot_kind(const slab_meta_t *m, uint32_t idx) {
+  uint32_t w = idx >> 6, b = idx & 63;
+  return (uint32_t)((__atomic_load_n(&m->knew[w], __ATOMIC_RELAXED) >> b) & 1) |
+         (uint32_t)(((__atomic_load_n(&m->karr[w], __ATOMIC_RELAXED) >> b) & 1) << 1);
+}
+static inline void slot_set_kind(slab_meta_t *m, uint32_t idx, uint32_t kind) {
+  uint32_t w = idx >> 6;
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  if (kind & 1) __atomic_fetch_or(&m->knew[w], bit, __ATOMIC_RELAXED);
+  else __atomic_fetch_and(&m->knew[w], ~bit, __ATOMIC_RELAXED);
+  if (kind & 2) __atomic_fetch_or(&m->karr[w], bit, __ATOMIC_RELAXED);
+  else __atomic_fetch_and(&m->karr[w], ~bit, __ATOMIC_RELAXED);
 }
 
 static inline void *slot_addr(const slab_meta_t *m, uint32_t i) {
