@@ -11,7 +11,7 @@
 #   CC=gcc|clang   BUILD_TYPE=release|debug   QUICK=0|1   V=1 (show commands)
 
 # ---- the heaps: adding one is one folder and one word here --------------------
-HEAPS := unsafe hybrid
+HEAPS := unsafe hybrid checked
 
 # ---- presets -----------------------------------------------------------------
 CC         ?= gcc

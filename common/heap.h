@@ -72,6 +72,18 @@ void heap_fork_prepare(void);
 void heap_fork_parent(void);
 void heap_fork_child(void);
 
+/* Allocation kinds, for a heap that checks new/new[]/malloc against
+ * delete/delete[]/free.  The C++ operators (override_cxx.cc) call
+ * heap_kind_note(p, kind) after operator new / new[] returned p, and
+ * heap_kind_check(p, kind) before operator delete / delete[] release p (it
+ * ends in the fatal path when p was allocated otherwise, and leaves p
+ * marked HEAP_KIND_MALLOC so the free that follows passes).  free() and
+ * realloc() expect HEAP_KIND_MALLOC.  override_cxx.cc defines both as weak
+ * no-ops, so a heap that does not track kinds defines nothing. */
+enum { HEAP_KIND_MALLOC = 0, HEAP_KIND_NEW = 1, HEAP_KIND_NEW_ARRAY = 2 };
+void heap_kind_note(void *p, unsigned kind);
+void heap_kind_check(void *p, unsigned kind);
+
 /* Called once by a heap's own initialisation (common/init.c): options,
  * valgrind detection, fork handlers, verbose print-back. */
 void alloc_process_init(void);

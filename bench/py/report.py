@@ -204,27 +204,51 @@ class Report:
                      "One malloc+free pair (or one calloc/realloc) is one operation.", [svg], [t])
 
     def safety(self):
+        """Each variant (a row @heap with options) against its plain heap (all features on) and
+        against alloc_unsafe, the speed reference: time and peak RSS, geomean over the timed
+        workloads; two charts, one per reference."""
         s = self.s
         variants = [a for a in self.meta["allocators"] if a["base"]]
+        fast = "unsafe" if "unsafe" in s.allocs else None
         t = Table(["variant", "of", "environment", "time vs plain heap (geomean)", "peak RSS vs plain heap",
-                   "workloads"])
-        vals = {}
+                   f"time vs {fast or 'unsafe'}", f"peak RSS vs {fast or 'unsafe'}", "workloads"])
+        vals, vals_fast = {}, {}
+        bases = []
+        for v in variants:
+            if v["base"] not in bases:
+                bases.append(v["base"])
+        for b in bases:  # the plain heaps themselves, against the reference
+            if fast and b != fast:
+                vals_fast[("time", b)] = s.geomean(b, fast)[0]
+                vals_fast[("peak RSS", b)] = s.geomean(b, fast, "rss_mib")[0]
         for v in variants:
             g, n, tot = s.geomean(v["name"], v["base"])
             m, _, _ = s.geomean(v["name"], v["base"], "rss_mib")
+            gf = s.geomean(v["name"], fast)[0] if fast else None
+            mf = s.geomean(v["name"], fast, "rss_mib")[0] if fast else None
             env = " ".join(f"{k}={x}" for k, x in v["env"].items())
-            t.add(v["name"], v["base"], env, ratio_cell(g), ratio_cell(m), f"{n}/{tot}")
+            t.add(v["name"], v["base"], env, ratio_cell(g), ratio_cell(m), ratio_cell(gf), ratio_cell(mf),
+                  f"{n}/{tot}")
             vals[("time", v["name"])], vals[("peak RSS", v["name"])] = g, m
-        svg = None
+            vals_fast[("time", v["name"])], vals_fast[("peak RSS", v["name"])] = gf, mf
+        svgs = []
         if any(x for x in vals.values()):
-            svg = charts.bars(self.cdir, "safety", "Cost of each option: variant relative to its plain heap",
-                              "ratio", ["time", "peak RSS"], [v["name"] for v in variants], vals,
-                              self.colours, errorbars=False, refline=1)
+            svgs.append(charts.bars(self.cdir, "safety", "Cost of each option: variant relative to its plain "
+                                    "heap (all features on; below 1: what switching the feature off saves)",
+                                    "ratio", ["time", "peak RSS"], [v["name"] for v in variants], vals,
+                                    self.colours, errorbars=False, refline=1))
+        if fast and any(x for x in vals_fast.values()):
+            series = [b for b in bases if b != fast] + [v["name"] for v in variants]
+            svgs.append(charts.bars(self.cdir, "safety_vs_unsafe", f"The same variants relative to {fast} "
+                                    "(the speed reference)", f"ratio to {fast}", ["time", "peak RSS"], series,
+                                    vals_fast, self.colours, errorbars=False, refline=1))
         intro = ("Each row of bench/allocators.tsv that runs one of our heaps with options (library @heap) is "
-                 "compared with the plain heap over the timed workloads. When alloc_checked lands with each "
-                 "safety feature switchable, one row per feature switched off shows what that feature costs.")
+                 "compared with the plain heap and with alloc_unsafe over the timed workloads. alloc_checked "
+                 "has one row per safety feature switched off alone (checked-no-<feature>), one with zeroing "
+                 "and quarantine off together, and its light preset: the first chart is what each feature "
+                 "costs, the second where each variant stands against the speed reference.")
         self.section("Cost of each safety feature", intro if variants else intro + " No variant rows yet.",
-                     [svg], [t] if variants else [])
+                     svgs, [t] if variants else [])
 
     def misuse(self):
         """Classes caught (verify/misuse's matrix) against the time geomean of this run."""

@@ -1,0 +1,309 @@
+/* tcache.c - per-thread caches of free slots and the slow paths of the hot
+ * pair: start-up, the feature switches, refill and flush, thread exit and
+ * the caches of threads that exited unseen, fork.
+ *
+ * A cache holds slot addresses the heap computed itself (from a slab's base
+ * and an index), never values read from user memory.  A slot may be freed
+ * by any thread into that thread's cache: slots belong to slabs, not to
+ * threads, and their state is the slab's bitmap, so a cross-thread free is
+ * an ordinary free.
+ */
+#include "bootstrap.h"
+#include "heap.h"
+#include "internal.h"
+#include "vg.h"
+
+__thread tcache_t *tls_tc __attribute__((tls_model("initial-exec")));
+chk_cfg_page_t chk_cfg_page __attribute__((aligned(4096)));
+static pthread_mutex_t g_tc_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_cfg_mu = PTHREAD_MUTEX_INITIALIZER;
+static list_t g_tcaches;
+static uint64_t g_ntc;
+
+/* An option of ours: 0 off, 1 on, 2 follow the preset (light_value under
+ * the light preset, on under full). */
+static bool feature(long v, bool light_value) {
+  return v == 2 ? (alloc_opt.preset == 1 ? light_value : true) : v == 1;
+}
+
+void chk_cfg_init(void) {
+  if (__atomic_load_n(&CFG.ready, __ATOMIC_ACQUIRE)) return;
+  pthread_mutex_lock(&g_cfg_mu);
+  if (!CFG.ready) {
+    chk_cfg_t c = CFG; /* the lookup table heap_setup wrote */
+    c.random = feature(alloc_opt.random, false);
+    c.canary = feature(alloc_opt.canary, true);
+    c.zero = feature(alloc_opt.zero, false);
+    c.quarantine = feature(alloc_opt.quarantine, false);
+    c.malloc0 = feature(alloc_opt.malloc0, true);
+    c.large_quarantine = feature(alloc_opt.large_quarantine, false);
+    c.kind = feature(alloc_opt.kind, true);
+    /* Under memcheck (common/vg.h) the canary and the zero check are
+     * memcheck's job: it reports the very byte, and our own reads of bytes
+     * it was told are free or beyond a block would be errors to it. */
+    if (vg_on) c.canary = c.zero = false;
+    c.extra = c.canary ? CANARY_BYTES : 0;
+    c.ready = true;
+    CFG = c;
+    os_seal(&chk_cfg_page, sizeof chk_cfg_page); /* read-only from now on */
+  }
+  pthread_mutex_unlock(&g_cfg_mu);
+}
+
+/* ---- moving slots between a cache and the slabs ------------------------------- */
+
+static void tc_release(tcache_t *tc) { /* every slot back to its slab */
+  for (uint32_t c = 0; c < NCLASSES; c++) {
+    tc_bin_t *b = &tc->bin[c];
+    slab_return(c, b->slot, b->n);
+    b->n = 0;
+  }
+  for (uint32_t j = 0; j < QUAR_SLOTS; j++) {
+    if (tc->quar[j]) slab_return(tc->quar_cls[j], &tc->quar[j], 1);
+    tc->quar[j] = NULL;
+  }
+  tc->quar_n = 0;
+}
+
+void chk_bin_flush(tcache_t *tc, uint32_t cls) {
+  tc_bin_t *b = &tc->bin[cls];
+  uint32_t half = b->n / 2;
+  slab_return(cls, b->slot, half);
+  memmove(b->slot, b->slot + half, (b->n - half) * sizeof(void *));
+  b->n -= half;
+}
+
+/* Fold a cache's counts into its classes (it is going away). */
+static void tc_fold(tcache_t *tc) {
+  for (uint32_t c = 0; c < NCLASSES; c++) {
+    __atomic_add_fetch(&chk_class[c].allocs, tc->nmalloc[c], __ATOMIC_RELAXED);
+    __atomic_add_fetch(&chk_class[c].frees, tc->nfree[c], __ATOMIC_RELAXED);
+  }
+}
+
+/* Caller holds g_tc_mu. */
+static void tc_destroy_locked(tcache_t *tc) {
+  tc_release(tc);
+  tc_fold(tc);
+  list_unlink(&g_tcaches, &tc->node);
+  g_ntc--;
+  meta_free(tc, sizeof *tc);
+}
+
+/* Threads that exited without their destructor running (they first
+ * allocated in the last round of key destructors) leave their cache: take
+ * it back. */
+static void tc_reap_locked(void) {
+  for (list_node_t *nd = g_tcaches.head, *next; nd; nd = next) {
+    next = nd->next;
+    tcache_t *tc = LIST_ENTRY(nd, tcache_t, node);
+    if (tc != tls_tc && thread_life_ended(&tc->life)) tc_destroy_locked(tc);
+  }
+}
+
+tcache_t *tc_get_slow(void) {
+  if (unlikely(!alloc_ready()) && !alloc_init()) return NULL;
+  chk_cfg_init();
+  if (tls_tc) return tls_tc;
+  if (alloc_dying() || !alloc_opt.tcache || !alloc_thread_hook_ok()) return NULL;
+  tcache_t *tc = meta_alloc(sizeof *tc);
+  if (!tc) return NULL;
+  thread_life_begin(&tc->life);
+  pthread_mutex_lock(&g_tc_mu);
+  tc_reap_locked();
+  list_push_back(&g_tcaches, &tc->node);
+  g_ntc++;
+  pthread_mutex_unlock(&g_tc_mu);
+  tls_tc = tc;
+  alloc_thread_attach(tc);
+  return tc;
+}
+
+void heap_thread_exit(void *obj) {
+  tcache_t *tc = obj;
+  if (!tc) return;
+  if (tls_tc == tc) tls_tc = NULL;
+  thread_life_end(&tc->life);
+  pthread_mutex_lock(&g_tc_mu);
+  tc_destroy_locked(tc);
+  pthread_mutex_unlock(&g_tc_mu);
+}
+
+void *chk_take_vg(void *p, size_t size) {
+  vg_close(p, size);
+  return p;
+}
+
+void chk_push_full(tcache_t *tc, void *p, uint32_t cls) {
+  chk_bin_flush(tc, cls);
+  tc_bin_t *b = &tc->bin[cls];
+  b->slot[b->n++] = p;
+  tc->nfree[cls]++;
+}
+
+void chk_take_failed(const void *p, int written) {
+  if (written) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+  ALLOC_FATAL(METADATA_CORRUPT, p);
+}
+
+/* The slot p of class cls leaves the heap for the program (tc may be NULL:
+ * no cache).  Class 0 slots are PROT_NONE: only their live bit is touched. */
+static void *take_slot(tcache_t *tc, void *p, uint32_t cls) {
+  if (cls != 0 && tc) return chk_take(tc, p, cls);
+  uint32_t idx;
+  slab_meta_t *m = slot_of(p, &idx);
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  if (!m || (__atomic_fetch_or(&m->live[idx >> 6], bit, __ATOMIC_RELAXED) & bit))
+    ALLOC_FATAL(METADATA_CORRUPT, p);
+  if (cls != 0) {
+    size_t size = chk_classes[cls].size;
+    if (CFG.zero) {
+      for (size_t k = 0; k < size; k++)
+        if (((unsigned char *)p)[k]) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+    }
+    if (CFG.canary) *(uint64_t *)((char *)p + size - CANARY_BYTES) = canary_of(p);
+    vg_close(p, size);
+  }
+  if (tc) tc->nmalloc[cls]++;
+  else __atomic_add_fetch(&chk_class[cls].allocs, 1, __ATOMIC_RELAXED);
+  return p;
+}
+
+/* The quarantine audit (zero and quarantine on): each refill checks the
+ * next QUAR_AUDIT entries of the thread's ring still read zero, so a write
+ * into a slot waiting there is caught even if the program never frees
+ * enough for it to come out (the reuse check alone would miss it). */
+#define QUAR_AUDIT 2
+static void quar_audit(tcache_t *tc) {
+  for (uint32_t k = 0; k < QUAR_AUDIT; k++) {
+    uint32_t j = tc->quar_audit++ % QUAR_SLOTS;
+    void *p = tc->quar[j];
+    uint32_t cls = tc->quar_cls[j];
+    if (!p || cls == 0) continue;
+    const uint64_t *w = p;
+    for (size_t i = 0; i < chk_classes[cls].size / 8; i++)
+      if (w[i]) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+  }
+}
+
+/* A slot of class cls for the program, from the cache (refilled when
+ * empty) or, with no cache, straight from the slabs.  NULL: out of memory. */
+void *chk_alloc_class(uint32_t cls) {
+  tcache_t *tc = tls_tc;
+  void *p;
+  if (!tc) {
+    if (!slab_refill(cls, &p, 1)) return NULL;
+    return take_slot(NULL, p, cls);
+  }
+  tc_bin_t *b = &tc->bin[cls];
+  if (b->n == 0) {
+    if (CFG.zero && CFG.quarantine) quar_audit(tc);
+    b->n = slab_refill(cls, b->slot, TC_SLOTS / 2);
+    if (b->n == 0) {
+      tc_release(tc); /* give back what this thread holds, then try once more */
+      slab_trim(0);
+      b->n = slab_refill(cls, b->slot, 1);
+      if (b->n == 0) return NULL;
+    }
+  }
+  uint32_t k = b->n, i = k - 1;
+  if (CFG.random) i = (uint32_t)(((rand_next() >> 32) * k) >> 32);
+  p = b->slot[i];
+  b->slot[i] = b->slot[k - 1];
+  b->n = k - 1;
+  return take_slot(tc, p, cls);
+}
+
+/* The class for n bytes (no alignment), or NCLASSES for a large block. */
+uint32_t chk_class_for(size_t n) {
+  if (n == 0 && CFG.malloc0) return 0;
+  size_t m = n + CFG.extra;
+  if (m <= LUT_MAX) return chk_lut[(m + 15) >> 4];
+  if (m > SMALL_MAX) return NCLASSES;
+  uint32_t c = chk_lut[LUT_MAX / 16];
+  while (chk_classes[c].size < m) c++;
+  return c;
+}
+
+void *chk_malloc_slow(size_t n) {
+  if (!tls_tc) tc_get_slow();
+  if (unlikely(!alloc_ready()) || unlikely(alloc_dying())) return bootstrap_alloc(n ? n : 1, ALLOC_MIN_ALIGN);
+  uint32_t cls = chk_class_for(n);
+  if (cls == NCLASSES) return large_alloc(n, ALLOC_MIN_ALIGN, false);
+  return chk_alloc_class(cls);
+}
+
+/* ---- statistics and fork ------------------------------------------------------- */
+
+void chk_tc_stats(uint64_t *allocs, uint64_t *frees, uint64_t *threads, uint64_t *quar) {
+  pthread_mutex_lock(&g_tc_mu);
+  *threads = g_ntc;
+  *quar = 0;
+  for (list_node_t *nd = g_tcaches.head; nd; nd = nd->next) {
+    tcache_t *tc = LIST_ENTRY(nd, tcache_t, node);
+    for (uint32_t c = 0; c < NCLASSES; c++) {
+      allocs[c] += __atomic_load_n(&tc->nmalloc[c], __ATOMIC_RELAXED);
+      frees[c] += __atomic_load_n(&tc->nfree[c], __ATOMIC_RELAXED);
+    }
+    *quar += MIN(__atomic_load_n(&tc->quar_n, __ATOMIC_RELAXED), QUAR_SLOTS);
+  }
+  pthread_mutex_unlock(&g_tc_mu);
+  for (uint32_t c = 0; c < NCLASSES; c++) {
+    allocs[c] += __atomic_load_n(&chk_class[c].allocs, __ATOMIC_RELAXED);
+    frees[c] += __atomic_load_n(&chk_class[c].frees, __ATOMIC_RELAXED);
+  }
+}
+
+/* A free slot held by the calling thread: a slot of class cls, not live,
+ * and still all zero (zero feature), or a write after free happened. */
+static void check_free_slot(void *p, uint32_t cls) {
+  uint32_t idx;
+  slab_meta_t *m = slot_of(p, &idx);
+  if (!m || m->cls != cls ||
+      (__atomic_load_n(&m->live[idx >> 6], __ATOMIC_RELAXED) & ((uint64_t)1 << (idx & 63))))
+    ALLOC_FATAL(VALIDATE, p);
+  if (cls == 0 || !CFG.zero) return;
+  const uint64_t *w = p;
+  for (size_t k = 0; k < chk_classes[cls].size / 8; k++)
+    if (w[k]) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+}
+
+/* The calling thread's cache and quarantine (other threads change theirs
+ * without a lock, so only this one can be read safely). */
+void tc_validate_own(void) {
+  tcache_t *tc = tls_tc;
+  if (!tc) return;
+  for (uint32_t c = 0; c < NCLASSES; c++) {
+    if (tc->bin[c].n > TC_SLOTS) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
+    for (uint32_t k = 0; k < tc->bin[c].n; k++) check_free_slot(tc->bin[c].slot[k], c);
+  }
+  for (uint32_t j = 0; j < QUAR_SLOTS; j++)
+    if (tc->quar[j]) check_free_slot(tc->quar[j], tc->quar_cls[j]);
+}
+
+/* malloc_trim: the calling thread's cache goes back too. */
+void tc_flush_all_own(void) {
+  if (tls_tc) tc_release(tls_tc);
+}
+
+void tc_fork_prepare(void) {
+  pthread_mutex_lock(&g_cfg_mu);
+  pthread_mutex_lock(&g_tc_mu);
+}
+void tc_fork_parent(void) {
+  pthread_mutex_unlock(&g_tc_mu);
+  pthread_mutex_unlock(&g_cfg_mu);
+}
+/* The child has one thread: the caches of the others are given back. */
+void tc_fork_child(void) {
+  pthread_mutex_init(&g_tc_mu, NULL);
+  pthread_mutex_init(&g_cfg_mu, NULL);
+  if (tls_tc) thread_life_reown(&tls_tc->life);
+  pthread_mutex_lock(&g_tc_mu);
+  for (list_node_t *nd = g_tcaches.head, *next; nd; nd = next) {
+    next = nd->next;
+    tcache_t *tc = LIST_ENTRY(nd, tcache_t, node);
+    if (tc != tls_tc) tc_destroy_locked(tc);
+  }
+  pthread_mutex_unlock(&g_tc_mu);
+}

@@ -1,0 +1,219 @@
+/* test_checked.c - one case per option of alloc_checked (alloc_checked/
+ * heap_options.h): the misuse the feature is for, run with the feature on
+ * (caught: the expected fatal line, or a fault) and with it off alone (not
+ * caught: the program runs on); plus malloc_object_size on interior
+ * pointers and the light preset.  Options are read at load time, so each
+ * run is this program re-executed with its environment:
+ *
+ *   test_checked               every case, each run in a child
+ *   test_checked CASE          one case, in this process
+ *
+ * The kind cases need the C++ operators, which only the LD_PRELOAD build
+ * has: their child runs with LD_PRELOAD=$LIBDIR/liballoc_checked.so and
+ * calls operator new / delete through dlsym, free through libc's name.
+ */
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alloc_api.h"
+#include "check.h"
+
+ALLOC_API_DECLARE(checked_)
+
+extern char **environ;
+static void *launder(void *p) {
+  __asm__ volatile("" : "+r"(p));
+  return p;
+}
+static void poke(void *p, size_t i, char v) { ((volatile char *)launder(p))[i] = v; }
+
+/* ---- the misuses (each returns normally when nothing caught it) ---------- */
+
+static void m_canary(void) { /* one byte past the requested 24 */
+  char *p = checked_malloc(24);
+  poke(p, 24, 'A');
+  checked_free(p);
+}
+static void m_zero(void) { /* write after free, then the slot comes back */
+  char *p = checked_malloc(64);
+  checked_free(p);
+  poke(p, 0, 'A');
+  char *q = checked_malloc(64);
+  if (q != p) _exit(9); /* random and quarantine are off in this case */
+}
+static void m_quarantine(void) { /* free(p); q = malloc; free(p) */
+  char *p = checked_malloc(64);
+  checked_free(p);
+  char *q = checked_malloc(64);
+  checked_free(launder(p));
+  (void)q;
+}
+static void m_random(void) { /* freed slots come back in an order nobody chose */
+  enum { N = 12 };
+  void *p[N], *q[N];
+  for (int i = 0; i < N; i++) p[i] = checked_malloc(48);
+  for (int i = 0; i < N; i++) checked_free(p[i]);
+  for (int i = 0; i < N; i++) q[i] = checked_malloc(48);
+  int lifo = 1;
+  for (int i = 0; i < N; i++) lifo &= q[i] == p[N - 1 - i];
+  if (!lifo) {
+    fprintf(stderr, "alloc_checked: test: slots came back out of LIFO order\n");
+    abort();
+  }
+}
+static void m_malloc0(void) { poke(checked_malloc(0), 0, 'A'); }
+static void m_large_quarantine(void) { /* use after free of a large block */
+  char *p = checked_malloc(256 << 10);
+  checked_free(p);
+  char *q = checked_malloc(256 << 10);
+  poke(p, 100, 'A'); /* off: the same address was handed out again as q */
+  if (q != p) _exit(9);
+}
+static void *cxx(const char *name) {
+  void *f = dlsym(RTLD_DEFAULT, name);
+  if (!f) _exit(8);
+  return f;
+}
+static void m_kind_new_free(void) {
+  void *(*nw)(size_t) = (void *(*)(size_t))(uintptr_t)cxx("_Znwm");
+  free(launder(nw(32)));
+}
+static void m_kind_newarr_delete(void) {
+  void *(*nw)(size_t) = (void *(*)(size_t))(uintptr_t)cxx("_Znam");
+  void (*del)(void *) = (void (*)(void *))(uintptr_t)cxx("_ZdlPv");
+  del(launder(nw(32)));
+}
+static void m_kind_malloc_delete_large(void) {
+  void (*del)(void *) = (void (*)(void *))(uintptr_t)cxx("_ZdlPv");
+  del(launder(malloc(300000)));
+}
+static void m_kind_ok(void) { /* matching pairs pass */
+  void *(*nw)(size_t) = (void *(*)(size_t))(uintptr_t)cxx("_Znam");
+  void (*del)(void *) = (void (*)(void *))(uintptr_t)cxx("_ZdaPv");
+  for (int i = 0; i < 100; i++) del(nw((size_t)i * 977));
+}
+
+/* malloc_object_size: any pointer into a live block, small and large. */
+static void m_object_size(void) {
+  int bad = 0;
+  for (size_t n = 1; n <= 400000; n = n * 3 + 1) {
+    char *p = checked_malloc(n);
+    size_t u = checked_malloc_usable_size(p);
+    for (size_t i = 0; i < u; i += 1 + u / 7)
+      bad |= checked_malloc_object_size(p + i) != u - i;
+    bad |= checked_malloc_object_size(p + u - 1) != 1;
+    checked_free(p);
+    bad |= checked_malloc_object_size(p) != ALLOC_OBJECT_SIZE_UNKNOWN;
+  }
+  static char bss[64];
+  bad |= checked_malloc_object_size(bss) != ALLOC_OBJECT_SIZE_UNKNOWN;
+  bad |= checked_malloc_object_size((void *)1) != ALLOC_OBJECT_SIZE_UNKNOWN;
+  if (bad) {
+    fprintf(stderr, "alloc_checked: test: malloc_object_size answered wrong\n");
+    abort();
+  }
+}
+
+/* ---- the table ------------------------------------------------------------- */
+#define NO_RQ "ALLOC_CHECKED_RANDOM=off ALLOC_CHECKED_QUARANTINE=off"
+typedef struct test_case {
+  const char *name;
+  void (*run)(void);
+  const char *env;    /* NAME=value words */
+  bool preload;       /* run under LD_PRELOAD of the shared library */
+  int sig;            /* 0: must exit 0; SIGABRT / SIGSEGV: must die of it */
+  const char *expect; /* with SIGABRT: text the stderr must contain */
+} test_case_t;
+
+static const test_case_t g_cases[] = {
+    {"canary_on", m_canary, "", 0, SIGABRT, "canary overwritten"},
+    {"canary_off", m_canary, "ALLOC_CHECKED_CANARY=off", 0, 0, NULL},
+    {"zero_on", m_zero, NO_RQ, 0, SIGABRT, "write after free"},
+    {"zero_off", m_zero, NO_RQ " ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
+    {"quarantine_on", m_quarantine, "ALLOC_CHECKED_RANDOM=off", 0, SIGABRT, "double free (small)"},
+    {"quarantine_off", m_quarantine, NO_RQ, 0, 0, NULL},
+    {"random_on", m_random, "ALLOC_CHECKED_QUARANTINE=off", 0, SIGABRT, "out of LIFO order"},
+    {"random_off", m_random, NO_RQ, 0, 0, NULL},
+    {"malloc0_on", m_malloc0, "", 0, SIGSEGV, NULL},
+    {"malloc0_off", m_malloc0, "ALLOC_CHECKED_MALLOC0=off", 0, 0, NULL},
+    {"large_quarantine_on", m_large_quarantine, "", 0, SIGSEGV, NULL},
+    {"large_quarantine_off", m_large_quarantine, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0, 0, NULL},
+    {"kind_new_free_on", m_kind_new_free, "", 1, SIGABRT, "allocation kind mismatch"},
+    {"kind_new_free_off", m_kind_new_free, "ALLOC_CHECKED_KIND=off", 1, 0, NULL},
+    {"kind_newarr_delete_on", m_kind_newarr_delete, "", 1, SIGABRT, "allocation kind mismatch"},
+    {"kind_newarr_delete_off", m_kind_newarr_delete, "ALLOC_CHECKED_KIND=off", 1, 0, NULL},
+    {"kind_malloc_delete_large_on", m_kind_malloc_delete_large, "", 1, SIGABRT,
+     "allocation kind mismatch"},
+    {"kind_malloc_delete_large_off", m_kind_malloc_delete_large, "ALLOC_CHECKED_KIND=off", 1, 0, NULL},
+    {"kind_matching_pairs", m_kind_ok, "", 1, 0, NULL},
+    /* light: the costly features off, the cheap checks still on */
+    {"light_zero_off", m_zero, "ALLOC_CHECKED_PRESET=light", 0, 0, NULL},
+    {"light_canary_on", m_canary, "ALLOC_CHECKED_PRESET=light", 0, SIGABRT, "canary overwritten"},
+    {"light_explicit_on", m_zero, "ALLOC_CHECKED_PRESET=light ALLOC_CHECKED_ZERO=on", 0, SIGABRT,
+     "write after free"},
+    {"object_size", m_object_size, "", 0, 0, NULL},
+};
+
+/* Run case c in a child re-executing this program; check how it ended. */
+static void run_child(const test_case_t *c) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  CHECK(n > 0);
+  self[n > 0 ? n : 0] = 0;
+  static char envbuf[4096], preload[4200];
+  char *env[256];
+  int ne = 0;
+  for (char **e = environ; *e && ne < 200; e++)
+    if (strncmp(*e, "ALLOC_", 6) && strncmp(*e, "LD_PRELOAD=", 11)) env[ne++] = *e;
+  snprintf(envbuf, sizeof envbuf, "%s", c->env);
+  for (char *t = strtok(envbuf, " "); t && ne < 250; t = strtok(NULL, " ")) env[ne++] = t;
+  if (c->preload) {
+    const char *lib = getenv("LIBDIR");
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/liballoc_checked.so", lib ? lib : "build/lib");
+    env[ne++] = preload;
+  }
+  env[ne] = NULL;
+  int fd[2];
+  CHECK(pipe(fd) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd[1], 2);
+    close(fd[0]);
+    char *argv[] = {self, (char *)c->name, NULL};
+    execve(self, argv, env);
+    _exit(127);
+  }
+  close(fd[1]);
+  static char err[8192];
+  size_t got = 0;
+  ssize_t r;
+  while ((r = read(fd[0], err + got, sizeof err - 1 - got)) > 0) got += (size_t)r;
+  err[got] = 0;
+  close(fd[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  bool ok = c->sig ? WIFSIGNALED(st) && WTERMSIG(st) == c->sig : WIFEXITED(st) && WEXITSTATUS(st) == 0;
+  if (ok && c->expect) ok = strstr(err, c->expect) != NULL;
+  fprintf(stderr, "%s %-30s [%s] status 0x%x%s%.200s", ok ? "ok  " : "FAIL", c->name, c->env, st,
+          got ? ": " : "\n", err);
+  CHECK(ok);
+}
+
+int main(int argc, char **argv) {
+  for (size_t i = 0; i < sizeof g_cases / sizeof g_cases[0]; i++) {
+    if (argc == 2 && !strcmp(argv[1], g_cases[i].name)) {
+      g_cases[i].run();
+      return 0;
+    }
+  }
+  if (argc == 2) return fprintf(stderr, "test_checked: no case %s\n", argv[1]), 2;
+  for (size_t i = 0; i < sizeof g_cases / sizeof g_cases[0]; i++) run_child(&g_cases[i]);
+  return UNIT_RESULT();
+}
