@@ -141,7 +141,7 @@ static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, u
 }
 
 static ALWAYS_INLINE void heap_free(void *p) {
-  uint32_t idx;
+  uint32_t idx = 0; /* set by slot_of when it finds a slab; -O1 cannot tell */
   slab_meta_t *m = slot_of(p, &idx);
   tcache_t *tc = tls_tc;
   if (likely(m != NULL) && likely(tc != NULL) && likely(m->cls != 0))
