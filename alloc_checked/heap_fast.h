@@ -124,6 +124,7 @@ static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, u
   if (CFG.kind && unlikely((m->knew[idx >> 6] | m->karr[idx >> 6]) & bit)) return chk_free_slow(p);
   if (unlikely(!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))) return chk_free_slow(p);
   if (CFG.zero) zero_slot(p, size);
+  tc->nfree[cls]++; /* the program's free, counted now: a quarantined slot is not live */
   if (CFG.quarantine) { /* FIFO ring: the slot freed QUAR_SLOTS frees ago comes out */
     uint32_t j = tc->quar_n++ % QUAR_SLOTS;
     void *old = tc->quar[j];
@@ -137,7 +138,6 @@ static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, u
   tc_bin_t *b = &tc->bin[cls];
   if (unlikely(b->n == TC_SLOTS)) return chk_push_full(tc, p, cls);
   b->slot[b->n++] = p;
-  tc->nfree[cls]++;
 }
 
 static ALWAYS_INLINE void heap_free(void *p) {

@@ -137,8 +137,7 @@ void *chk_take_vg(void *p, size_t size) {
 void chk_push_full(tcache_t *tc, void *p, uint32_t cls) {
   chk_bin_flush(tc, cls);
   tc_bin_t *b = &tc->bin[cls];
-  b->slot[b->n++] = p;
-  tc->nfree[cls]++;
+  b->slot[b->n++] = p; /* counted as freed by chk_free_fast */
 }
 
 void chk_take_failed(const void *p, int written) {

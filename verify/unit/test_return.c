@@ -170,6 +170,14 @@ static const test_case_t g_cases[] = {
     {"idle_thread_spans", "ALLOC_DECAY_MS=600000", case_idle_thread_spans},
 };
 
+/* ASan reserves far more address space than map_retry's limit leaves: that
+ * case runs in the plain build only. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED_BUILD 1
+#else
+#define SANITIZED_BUILD 0
+#endif
+
 int main(int argc, char **argv) {
   size_t n = sizeof g_cases / sizeof g_cases[0];
   if (argc > 1) {
@@ -183,6 +191,10 @@ int main(int argc, char **argv) {
   }
   int bad = 0;
   for (size_t i = 0; i < n; i++) {
+    if (SANITIZED_BUILD && g_cases[i].run == case_map_retry) {
+      fprintf(stderr, "not run %s (under ASan; the plain build runs it)\n", g_cases[i].name);
+      continue;
+    }
     pid_t pid = fork();
     if (pid == 0) {
       if (g_cases[i].env) putenv((char *)g_cases[i].env);
