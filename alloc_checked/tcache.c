@@ -56,6 +56,7 @@ static void tc_release(tcache_t *tc) { /* every slot back to its slab */
   for (uint32_t c = 0; c < NCLASSES; c++) {
     tc_bin_t *b = &tc->bin[c];
     slab_return(c, b->slot, b->n);
+    memset(b->slot, 0, b->n * sizeof(void *)); /* no stale copies (memcheck's leak check) */
     b->n = 0;
   }
   for (uint32_t j = 0; j < QUAR_SLOTS; j++) {
@@ -70,6 +71,7 @@ void chk_bin_flush(tcache_t *tc, uint32_t cls) {
   uint32_t half = b->n / 2;
   slab_return(cls, b->slot, half);
   memmove(b->slot, b->slot + half, (b->n - half) * sizeof(void *));
+  memset(b->slot + (b->n - half), 0, half * sizeof(void *)); /* no stale copies */
   b->n -= half;
 }
 
@@ -209,6 +211,7 @@ void *chk_alloc_class(uint32_t cls) {
   if (CFG.random) i = (uint32_t)(((rand_next() >> 32) * k) >> 32);
   p = b->slot[i];
   b->slot[i] = b->slot[k - 1];
+  b->slot[k - 1] = NULL; /* as in heap_fast.h */
   b->n = k - 1;
   return take_slot(tc, p, cls);
 }
