@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "misuse.h"
 #include "model.h"
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
@@ -73,8 +74,8 @@ static int run_files(int argc, char **argv) {
     }
     ops += fuzz_run_input(buf, (size_t)n);
   }
-  printf("fuzz[%s]: %d inputs, %zu operations, all checks passed\n", fuzz_heap_name, nfiles,
-         ops);
+  printf("fuzz[%s]: %d inputs, %zu operations, %lu misuse operations, all checks passed\n",
+         fuzz_heap_name, nfiles, ops, misuse_checked);
   return 0;
 }
 
@@ -99,8 +100,8 @@ static int run_random(unsigned long count, uint64_t seed, size_t maxlen) {
     }
     ops += fuzz_run_input(buf, len);
   }
-  printf("fuzz[%s]: %lu random inputs (seed %llu), %zu operations, all checks passed\n",
-         fuzz_heap_name, count, (unsigned long long)seed, ops);
+  printf("fuzz[%s]: %lu random inputs (seed %llu), %zu operations, %lu misuse operations, "
+         "all checks passed\n", fuzz_heap_name, count, (unsigned long long)seed, ops, misuse_checked);
   return 0;
 }
 

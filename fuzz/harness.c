@@ -1,6 +1,7 @@
 /*
  * harness.c - run one fuzz input (ops.h) against one heap (heap_bind.h) and
- * check every result against the shadow model (model.h).
+ * check every result against the shadow model (model.h).  A misuse
+ * operation goes to misuse.c, the other file bound to the heap.
  *
  * The harness itself never misuses the heap: every pointer it frees is live,
  * free_sized gets the requested size, free_aligned_sized only sees blocks from
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "heap_bind.h"
+#include "misuse.h"
 #include "model.h"
 #include "ops.h"
 
@@ -177,6 +179,7 @@ static void resize(unsigned slot, size_t nmemb, size_t size, int array) {
                  (void *)old.p, old.req, req, q, bad, keep);
   }
   model_insert(&M, slot, q, req, KIND_MALLOC, 0);
+  M.slot[slot].remote = old.p == q && old.remote;
 }
 
 /* ---- impossible requests (OP_HUGE) ---------------------------------------------- */
@@ -367,6 +370,7 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
     release(slot);
     place(slot, helper_call(HELP_MALLOC, NULL, n), n, KIND_MALLOC, 0, MIN_ALIGN,
           "malloc (helper thread)");
+    M.slot[slot].remote = M.slot[slot].p != NULL;
     break;
   case OP_REMOTE_FREE:
     if (!b->p) break;
@@ -398,7 +402,16 @@ size_t fuzz_run_input(const unsigned char *buf, size_t len) {
   size_t i = 0, ops = 0;
   while (i < len && ops < FUZZ_MAX_OPS) {
     unsigned char code = buf[i++];
-    if (code >= FUZZ_MISUSE_FIRST) continue; /* reserved: misuse modes (ops.h) */
+    if (code >= FUZZ_MISUSE_FIRST) { /* misuse mode (ops.h, misuse.c) */
+      enum fuzz_misuse mu = (enum fuzz_misuse)((code - FUZZ_MISUSE_FIRST) % MISUSE_COUNT);
+      if (!misuse_claimed(mu)) continue; /* only the opcode byte, as always */
+      unsigned char a[4] = {0, 0, 0, 0};
+      for (unsigned k = 0; k < misuse_nargs[mu]; k++) a[k] = i < len ? buf[i++] : 0;
+      fuzz_ctx.op_index = ops++;
+      fuzz_ctx.op = misuse_names[mu];
+      if (misuse_run(mu, a, &M)) break; /* the misuse is the input's last op */
+      continue;
+    }
     enum fuzz_op op = (enum fuzz_op)(code % OP_COUNT);
     unsigned char a[4] = {0, 0, 0, 0}; /* operands past the end read as zero */
     for (unsigned k = 0; k < op_nargs[op]; k++) a[k] = i < len ? buf[i++] : 0;

@@ -93,6 +93,18 @@ smoke() {
       [ $rc -eq 0 ] && n=$((n + 1)) || bad "$name $f: $(describe $rc "$tmp/err")"
     done
     echo "fuzz smoke: $name: $n/${#inputs[@]} corpus and regression inputs pass"
+    # 2b. A heap with claims must run (not skip) the misuse seeds: 0 would
+    # mean misuse mode lost the heap's claims table.
+    local claims=fuzz/testdouble_claims.tsv h=${name#fuzz_}
+    [ "$h" = glibcdouble ] || claims=alloc_$h/claims.tsv
+    if grep -qv '^#' "$claims" 2>/dev/null; then
+      run_to "$tmp/out" "$tmp/err" timeout 60 "$bin" fuzz/corpus/misuse-*.bin; rc=$?
+      local nm
+      nm=$(sed -n 's/.*, \([0-9]*\) misuse operations,.*/\1/p' "$tmp/out")
+      if [ $rc -eq 0 ] && [ "${nm:-0}" -gt 0 ]; then
+        echo "fuzz smoke: $name: $nm misuse seeds ended in the claimed fatal line ($claims)"
+      else bad "$name: misuse seeds: ${nm:-0} checked ($(describe $rc "$tmp/err"))"; fi
+    fi
     # 3. Pseudo-random inputs from a fixed seed; a failing one is saved.
     run_to "$tmp/out" "$tmp/err" env FUZZ_SAVE_FAIL="$faildir" \
       timeout 120 "$bin" --random $count "$FUZZ_SEED" 256; rc=$?
