@@ -51,3 +51,27 @@ $(BUILD)/fuzz/fuzz_%: $(FUZZ_DEPS) $(LIBDIR)/liballoc_%_prefixed.a $(BUILD)/fuzz
 	$(CC) $(HARNESS_CFLAGS) -I$(BUILD)/fuzz/claims/$* -DFUZZ_HEAP=$* $(FUZZ_SRC) \
 	    $(LIBDIR)/liballoc_$*_prefixed.a \
 	    -o $@ -lpthread
+
+# ---- the second engine: libFuzzer with ASan and UBSan (fuzz/libfuzzer.c) ---------
+#   fuzz-libfuzzer   $(BUILD)/libfuzzer/fuzz/lf_<heap> for each heap: the heap's
+#                    prefixed library built again by clang with
+#                    -fsanitize=address,undefined,fuzzer-no-link (coverage) in
+#                    $(BUILD)/libfuzzer, and the
+#                    harness (no driver.c: libFuzzer has the main) with
+#                    -fsanitize=fuzzer,address,undefined.
+LF_CC    := $(shell command -v clang-14 || command -v clang)
+LF_BUILD := $(BUILD)/libfuzzer
+LF_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LF_SRC   := fuzz/libfuzzer.c fuzz/harness.c fuzz/misuse.c fuzz/model.c
+
+.PHONY: fuzz-libfuzzer
+fuzz-libfuzzer:
+	@env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -s BUILD=$(LF_BUILD) CC=clang \
+	    EXTRA_CFLAGS="$(LF_SAN) -fsanitize=fuzzer-no-link" HEAPS="$(HEAPS)" \
+	    $(foreach h,$(HEAPS),$(LF_BUILD)/lib/liballoc_$(h)_prefixed.a $(LF_BUILD)/fuzz/claims/$(h)/fuzz_claims.h)
+	@for h in $(HEAPS); do \
+	  echo "  CLANG   $(LF_BUILD)/fuzz/lf_$$h (-fsanitize=fuzzer,address,undefined)"; \
+	  $(LF_CC) $(filter-out -g,$(HARNESS_CFLAGS)) -gdwarf-4 $(LF_SAN) -fsanitize=fuzzer \
+	    -I$(LF_BUILD)/fuzz/claims/$$h -DFUZZ_HEAP=$$h $(LF_SRC) $(LF_BUILD)/lib/liballoc_$${h}_prefixed.a \
+	    -o $(LF_BUILD)/fuzz/lf_$$h -lpthread || exit 1; \
+	done

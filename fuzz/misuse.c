@@ -191,6 +191,10 @@ int misuse_run(enum fuzz_misuse mu, const unsigned char *a, const struct model *
   if (pid == 0) {
     close(fds[0]);
     dup2(fds[1], 2);
+    /* The heap's death is the outcome: no handler of libFuzzer or a
+     * sanitizer may turn it into an exit status. */
+    static const int deadly[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGALRM};
+    for (unsigned i = 0; i < sizeof deadly / sizeof deadly[0]; i++) signal(deadly[i], SIG_DFL);
     alarm(CHILD_SECONDS);
     commit(&pl);
     _exit(0); /* the heap accepted the misuse */
