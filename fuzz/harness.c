@@ -130,6 +130,10 @@ static void *helper_call(int job, void *ptr, size_t size) {
 }
 
 /* ---- placing and releasing blocks ------------------------------------------------ */
+/* 1 on the threaded driver's workers: their blocks are "remote" (model.h) to
+ * misuse ops, which run on the main thread. */
+static __thread int in_worker;
+
 /* Free the block in `slot` (if any) with plain free, after checking it. */
 static void release(unsigned slot) {
   if (!M.slot[slot].p) return;
@@ -156,7 +160,9 @@ static int check_new(void *p, size_t req, size_t want_align, const char *what) {
 /* Check a freshly returned block and record it in the (empty) slot. */
 static void place(unsigned slot, void *p, size_t req, enum block_kind kind, size_t align,
                   size_t want_align, const char *what) {
-  if (check_new(p, req, want_align, what)) model_insert(&M, slot, p, req, kind, align);
+  if (!check_new(p, req, want_align, what)) return;
+  model_insert(&M, slot, p, req, kind, align);
+  M.slot[slot].remote = in_worker;
 }
 
 /* realloc or reallocarray of the block in `slot` to nmemb * size bytes. */
@@ -179,7 +185,7 @@ static void resize(unsigned slot, size_t nmemb, size_t size, int array) {
                  (void *)old.p, old.req, req, q, bad, keep);
   }
   model_insert(&M, slot, q, req, KIND_MALLOC, 0);
-  M.slot[slot].remote = old.p == q && old.remote;
+  M.slot[slot].remote = in_worker || (old.p == q && old.remote);
 }
 
 /* ---- impossible requests (OP_HUGE) ---------------------------------------------- */
@@ -307,6 +313,7 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
     if (!check_new(p, nmemb * size, MIN_ALIGN, "calloc")) break;
     model_check_zero(p, nmemb * size);
     model_insert(&M, slot, p, nmemb * size, KIND_MALLOC, 0);
+    M.slot[slot].remote = in_worker;
     break;
   case OP_REALLOC: resize(slot, 1, n, 0); break;
   case OP_REALLOCARRAY:
@@ -384,7 +391,75 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
   }
 }
 
-size_t fuzz_run_input(const unsigned char *buf, size_t len) {
+/* ---- the threaded driver: 2..4 workers, one seeded schedule --------------------- *
+ * Each operation runs on the worker the schedule picks (splitmix64 of the
+ * input's seed), one at a time: the main thread hands it over and waits, so
+ * the run is the same on every replay, while blocks still move between real
+ * threads (a slot filled on one worker is often freed or realloc'd on
+ * another) and each worker's cache lives and dies with its thread. */
+#define MAX_WORKERS 4
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t thread[MAX_WORKERS];
+  int n, turn, quit; /* turn: the worker that runs `op` next, -1 none */
+  enum fuzz_op op;
+  unsigned char a[4];
+} W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .turn = -1};
+
+static void *worker_main(void *arg) {
+  int me = (int)(intptr_t)arg;
+  in_worker = 1;
+  pthread_mutex_lock(&W.mu);
+  for (;;) {
+    while (W.turn != me && !W.quit) pthread_cond_wait(&W.cv, &W.mu);
+    if (W.turn != me) break;
+    run_op(W.op, W.a);
+    W.turn = -1;
+    pthread_cond_broadcast(&W.cv);
+  }
+  pthread_mutex_unlock(&W.mu);
+  return NULL;
+}
+
+static void workers_start(int n) {
+  W.n = n;
+  W.quit = 0;
+  for (int t = 0; t < n; t++)
+    if (pthread_create(&W.thread[t], NULL, worker_main, (void *)(intptr_t)t))
+      model_fail("harness", "pthread_create failed");
+}
+
+static void workers_stop(void) {
+  pthread_mutex_lock(&W.mu);
+  W.quit = 1;
+  pthread_cond_broadcast(&W.cv);
+  pthread_mutex_unlock(&W.mu);
+  for (int t = 0; t < W.n; t++) pthread_join(W.thread[t], NULL);
+  W.n = 0;
+}
+
+/* Run `op` on worker t and wait until it is done. */
+static void on_worker(int t, enum fuzz_op op, const unsigned char *a) {
+  pthread_mutex_lock(&W.mu);
+  W.op = op;
+  memcpy(W.a, a, sizeof W.a);
+  W.turn = t;
+  pthread_cond_broadcast(&W.cv);
+  while (W.turn != -1) pthread_cond_wait(&W.cv, &W.mu);
+  pthread_mutex_unlock(&W.mu);
+}
+
+static uint64_t schedule_next(uint64_t *state) { /* splitmix64, as driver.c */
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* ---- one input ---------------------------------------------------------------------- */
+/* nthreads 0: every operation on the calling thread (fuzz_run_input). */
+static size_t run_input(const unsigned char *buf, size_t len, int nthreads, uint64_t seed) {
   if (!page_size) page_size = (size_t)sysconf(_SC_PAGESIZE);
   model_reset(&M);
   input_bytes = 0;
@@ -417,7 +492,8 @@ size_t fuzz_run_input(const unsigned char *buf, size_t len) {
     for (unsigned k = 0; k < op_nargs[op]; k++) a[k] = i < len ? buf[i++] : 0;
     fuzz_ctx.op_index = ops++;
     fuzz_ctx.op = op_names[op];
-    run_op(op, a);
+    if (nthreads) on_worker((int)(schedule_next(&seed) % (uint64_t)nthreads), op, a);
+    else run_op(op, a);
     if (ops % VALIDATE_EVERY == 0)
       model_check_validate(H(alloc_validate)(), M.live, "periodic check");
   }
@@ -426,5 +502,22 @@ size_t fuzz_run_input(const unsigned char *buf, size_t len) {
    * frees before it: no separate pass over every block is needed. */
   model_check_validate(H(alloc_validate)(), M.live, "end of input");
   free_all("end of input, all freed");
+  return ops;
+}
+
+size_t fuzz_run_input(const unsigned char *buf, size_t len) { return run_input(buf, len, 0, 0); }
+
+size_t fuzz_run_input_threads(const unsigned char *buf, size_t len) {
+  unsigned char head[FUZZ_THREAD_HEADER] = {0}; /* bytes past the end read as zero */
+  memcpy(head, buf, len < sizeof head ? len : sizeof head);
+  int n = 2 + head[0] % (MAX_WORKERS - 1);
+  uint64_t seed = 0;
+  for (int k = 8; k >= 1; k--) seed = seed << 8 | head[k];
+  size_t skip = len < sizeof head ? len : sizeof head;
+  workers_start(n);
+  size_t ops = run_input(buf + skip, len - skip, n, seed);
+  workers_stop(); /* the workers' caches go with their threads: still empty? */
+  fuzz_ctx.op = "after the workers exited";
+  model_check_validate(H(alloc_validate)(), 0, "after the workers exited");
   return ops;
 }

@@ -25,6 +25,14 @@
  * every block has been freed and the heap has validated as empty. */
 size_t fuzz_run_input(const unsigned char *buf, size_t len);
 
+/* The threaded driver (FUZZ_THREADS=1): byte 0 picks 2..4 worker threads,
+ * bytes 1..8 are the schedule's seed (little-endian), the rest is an input
+ * as above whose operations run one at a time, each on the worker the
+ * seeded schedule picks; the same checks, then validate() == 0 once the
+ * workers have exited. */
+#define FUZZ_THREAD_HEADER 9
+size_t fuzz_run_input_threads(const unsigned char *buf, size_t len);
+
 /* The heap this binary drives, e.g. "alloc_unsafe". */
 extern const char fuzz_heap_name[];
 

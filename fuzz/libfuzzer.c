@@ -8,7 +8,7 @@
  * with a sanitizer's report, not just the model's FAIL line or a signal.
  * Run it as any libFuzzer target (fuzz/README.md, "libFuzzer"):
  *   build/libfuzzer/fuzz/lf_hybrid -dict=fuzz/alloc.dict -max_total_time=60 DIR fuzz/corpus
- * FUZZ_VALIDATE_COUNT=0 works as in driver.c.
+ * FUZZ_VALIDATE_COUNT=0 and FUZZ_THREADS=1 work as in driver.c.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +21,11 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static size_t (*run_input)(const unsigned char *, size_t) = fuzz_run_input;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  const char *th = getenv("FUZZ_THREADS");
+  if (th && !strcmp(th, "1")) run_input = fuzz_run_input_threads;
   const char *vc = getenv("FUZZ_VALIDATE_COUNT");
   fuzz_ctx.skip_validate_count = vc && !strcmp(vc, "0");
   fuzz_ctx.save_dir = NULL; /* libFuzzer keeps the crashing input itself */
@@ -29,6 +33,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  fuzz_run_input(data, size);
+  run_input(data, size);
   return 0;
 }

@@ -9,6 +9,7 @@
 #                               summary per heap (execs, execs/s, paths, edges,
 #                               crashes, hangs); exit 1 if anything crashed or
 #                               hung (afl-fuzz itself exits 0 either way).
+#                               FUZZ_THREADS=1: the threaded driver (harness.h).
 #                               FUZZ_PLANT=1: the heaps built with their planted
 #                               bug (-DFUZZ_PLANT=1) in $BUILD/afl-plant; its
 #                               crashes go to $BUILD/afl-plant/regressions.
@@ -110,6 +111,15 @@ smoke() {
       timeout 120 "$bin" --random $count "$FUZZ_SEED" 256; rc=$?
     if [ $rc -eq 0 ]; then echo "fuzz smoke: $(cat "$tmp/out")"
     else bad "$name --random $count $FUZZ_SEED 256: $(describe $rc "$tmp/err")"; fi
+    # 3b. The threaded driver: the corpus, then random inputs, on 2..4 threads.
+    run_to "$tmp/out" "$tmp/err" env FUZZ_THREADS=1 FUZZ_SAVE_FAIL="$faildir" \
+      timeout 120 "$bin" "${inputs[@]}"; rc=$?
+    if [ $rc -eq 0 ]; then echo "fuzz smoke: FUZZ_THREADS=1 $(cat "$tmp/out")"
+    else bad "FUZZ_THREADS=1 $name (corpus and regressions): $(describe $rc "$tmp/err")"; fi
+    run_to "$tmp/out" "$tmp/err" env FUZZ_THREADS=1 FUZZ_SAVE_FAIL="$faildir" \
+      timeout 120 "$bin" --random $((count / 4)) "$FUZZ_SEED" 256; rc=$?
+    if [ $rc -eq 0 ]; then echo "fuzz smoke: FUZZ_THREADS=1 $(cat "$tmp/out")"
+    else bad "FUZZ_THREADS=1 $name --random $((count / 4)) $FUZZ_SEED 256: $(describe $rc "$tmp/err")"; fi
   done
 
   # 4. The harness catches every bug the test double can inject, by name.
@@ -123,6 +133,12 @@ smoke() {
     else bad "injected bug '$bug' not reported as '$check': $(describe $rc "$tmp/err")"; fi
   done < <(FUZZ_DOUBLE_BUG=list "$double")
   [ $total -gt 0 ] || bad "the test double lists no bugs"
+  # ... and through the threaded driver (its workers run the same checks).
+  run_to /dev/null "$tmp/err" env -u FUZZ_VALIDATE_COUNT FUZZ_THREADS=1 FUZZ_DOUBLE_BUG=overlap \
+    timeout 60 "$double" "${inputs[@]}"; rc=$?
+  if [ $rc -ne 0 ] && grep -q "FAIL overlap:" "$tmp/err"; then caught=$((caught + 1))
+  else bad "FUZZ_THREADS=1: injected bug 'overlap' not reported: $(describe $rc "$tmp/err")"; fi
+  total=$((total + 1))
   echo "fuzz smoke: harness caught $caught/$total bugs injected into the test double"
 
   [ $fails -eq 0 ] && { echo "fuzz smoke: OK"; return 0; }
@@ -231,7 +247,7 @@ campaign() {
     bin=$afl_build/fuzz/fuzz_$h
     out=$afl_build/fuzz/out/$h
     rm -rf "$out" && mkdir -p "$out"
-    echo "fuzz: alloc_$h: fuzzing for ${FUZZ_SECONDS}s with $jobs instance(s) (logs in $out)"
+    echo "fuzz: alloc_$h: fuzzing for ${FUZZ_SECONDS}s with $jobs instance(s)${FUZZ_THREADS:+, FUZZ_THREADS=$FUZZ_THREADS} (logs in $out)"
     for inst in "${names[@]}"; do
       local role=-S
       [ "$inst" = main ] && role=-M
