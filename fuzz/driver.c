@@ -13,6 +13,8 @@
  *                                      the same inputs on every machine
  *   fuzz_<heap> --write-seeds DIR      write the seed corpus (seeds.c)
  *   fuzz_<heap> --write-dict FILE      write the AFL dictionary (seeds.c)
+ *   fuzz_<heap> --list-misuse          each misuse op, "claimed" if the heap
+ *                                      claims its class (misuse mode runs it)
  *
  * FUZZ_SAVE_FAIL=DIR in the environment: a failing input is written to
  * DIR/<heap>-<hash>.bin before the abort (for the generated inputs, which
@@ -43,7 +45,7 @@ static size_t (*run_input)(const unsigned char *, size_t) = fuzz_run_input;
 
 static int usage(void) {
   fprintf(stderr, "usage: fuzz_<heap> [FILE|-]... | --random COUNT SEED [MAXLEN] | "
-                  "--write-seeds DIR | --write-dict FILE\n");
+                  "--write-seeds DIR | --write-dict FILE | --list-misuse\n");
   return 2;
 }
 
@@ -135,6 +137,11 @@ int main(int argc, char **argv) {
     if (argc < 4 || argc > 5) return usage();
     size_t maxlen = argc == 5 ? strtoul(argv[4], NULL, 0) : 512;
     return run_random(strtoul(argv[2], NULL, 0), strtoull(argv[3], NULL, 0), maxlen);
+  }
+  if (argc == 2 && !strcmp(argv[1], "--list-misuse")) { /* what misuse mode runs here */
+    for (int mu = 0; mu < MISUSE_COUNT; mu++)
+      printf("%s %s\n", misuse_names[mu], misuse_claimed((enum fuzz_misuse)mu) ? "claimed" : "-");
+    return 0;
   }
   if (argc >= 2 && !strcmp(argv[1], "--write-seeds"))
     return argc == 3 && fuzz_write_seeds(argv[2]) == 0 ? 0 : usage();

@@ -29,6 +29,11 @@ $(BUILD)/fuzz/claims/glibcdouble/fuzz_claims.h: fuzz/testdouble_claims.tsv fuzz/
 	$(fuzz_claims_h)
 $(BUILD)/fuzz/claims/%/fuzz_claims.h: alloc_%/claims.tsv fuzz/fuzz.mk
 	$(fuzz_claims_h)
+# A heap with no claims.tsv claims nothing (make picks this rule only then).
+$(BUILD)/fuzz/claims/%/fuzz_claims.h: fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	@echo "fuzz: alloc_$* has no claims.tsv: misuse mode is off for it" >&2
+	$(Q)printf '/* alloc_$*/claims.tsv is missing: no claims */\n#define FUZZ_CLAIMS(X)\n' > $@
 FUZZ_BINS := $(foreach h,$(HEAPS),$(BUILD)/fuzz/fuzz_$(h)) $(BUILD)/fuzz/fuzz_glibcdouble
 
 # Named here, so make treats them as targets, not intermediates to delete.

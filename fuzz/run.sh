@@ -94,16 +94,21 @@ smoke() {
       [ $rc -eq 0 ] && n=$((n + 1)) || bad "$name $f: $(describe $rc "$tmp/err")"
     done
     echo "fuzz smoke: $name: $n/${#inputs[@]} corpus and regression inputs pass"
-    # 2b. A heap with claims must run (not skip) the misuse seeds: 0 would
-    # mean misuse mode lost the heap's claims table.
-    local claims=fuzz/testdouble_claims.tsv h=${name#fuzz_}
+    # 2b. A heap that claims a class misuse mode commits must run (not skip)
+    # the misuse seeds: 0 would mean misuse mode lost the heap's claims table.
+    local claims=fuzz/testdouble_claims.tsv h=${name#fuzz_} nclaimed rows
     [ "$h" = glibcdouble ] || claims=alloc_$h/claims.tsv
-    if grep -qv '^#' "$claims" 2>/dev/null; then
+    rows=$(grep -v '^#' "$claims" 2>/dev/null | grep -c . || true)
+    nclaimed=$("$bin" --list-misuse | grep -c ' claimed$' || true)
+    [ "${rows:-0}" -gt 0 ] && [ "$nclaimed" -eq 0 ] &&
+      bad "$name: $claims has $rows claims but misuse mode finds none of its classes"
+    if [ "$nclaimed" -gt 0 ]; then
       run_to "$tmp/out" "$tmp/err" timeout 60 "$bin" fuzz/corpus/misuse-*.bin; rc=$?
       local nm
       nm=$(sed -n 's/.*, \([0-9]*\) misuse operations,.*/\1/p' "$tmp/out")
       if [ $rc -eq 0 ] && [ "${nm:-0}" -gt 0 ]; then
-        echo "fuzz smoke: $name: $nm misuse seeds ended in the claimed fatal line ($claims)"
+        echo "fuzz smoke: $name: $nm misuse seeds ended in the claimed fatal line" \
+          "($nclaimed misuse ops claimed in $claims)"
       else bad "$name: misuse seeds: ${nm:-0} checked ($(describe $rc "$tmp/err"))"; fi
     fi
     # 3. Pseudo-random inputs from a fixed seed; a failing one is saved.
