@@ -11,7 +11,8 @@
  *   child dies without the line, or with another one            -> FAIL misuse
  *   child still running after CHILD_SECONDS                     -> FAIL misuse
  * A claim whose message is "-" needs only the heap's fatal line
- * ("<heap>: fatal: ").
+ * ("<heap>: fatal: ").  A claim with how "fault" also passes when the child
+ * dies by SIGSEGV or SIGBUS; "zeroed" claims are not run (no death).
  */
 #include "misuse.h"
 
@@ -55,17 +56,20 @@ static const struct claim {
 #undef CLAIM_ROW
     {NULL, NULL, NULL}};
 
-/* The message the heap claims for class `cls`, or NULL if it claims no abort. */
-static const char *claim_msg(const char *cls) {
+/* The heap's claim for class `cls` that misuse mode can check: "abort" (the
+ * line), or "fault" (the line, or death by SIGSEGV/SIGBUS); NULL otherwise
+ * ("zeroed" is not a death, and no claim at all). */
+static const struct claim *claim_of(const char *cls) {
+  if (!cls) return NULL;
   for (const struct claim *c = claims; c->cls; c++)
-    if (!strcmp(c->cls, cls) && !strcmp(c->how, "abort")) return c->msg;
+    if (!strcmp(c->cls, cls) && (!strcmp(c->how, "abort") || !strcmp(c->how, "fault"))) return c;
   return NULL;
 }
 
 int misuse_claimed(enum fuzz_misuse mu) {
-  if (mu == MISUSE_DOUBLE_FREE)
-    return claim_msg("double_free_small") || claim_msg("double_free_large");
-  return claim_msg(misuse_class[mu]) != NULL;
+  if (mu == MISUSE_DOUBLE_FREE) return claim_of("double_free_small") || claim_of("double_free_large");
+  if (mu == MISUSE_OVERFLOW) return claim_of("overflow_small") || claim_of("overflow_large");
+  return claim_of(misuse_class[mu]) != NULL;
 }
 
 /* A .bss region the heap never mapped: the foreign pointers, the planted link. */
@@ -75,7 +79,8 @@ struct plan {
   enum fuzz_misuse mu;
   unsigned char *p;   /* the pointer given to the heap */
   size_t req;         /* the model block's size (or 0) */
-  size_t arg;         /* SIZE_MISMATCH: the wrong size */
+  size_t arg;         /* SIZE_MISMATCH: the wrong size; OVERFLOW: bytes */
+  size_t usable;      /* OVERFLOW: malloc_usable_size(p) */
   const char *cls[2]; /* the classes whose message is accepted */
 };
 
@@ -113,6 +118,15 @@ static void commit(const struct plan *pl) {
     break;
   }
   case MISUSE_SIZE_MISMATCH: H(free_sized)(pl->p, pl->arg); break;
+  case MISUSE_OVERFLOW: /* arg bytes past the usable size, each changed, then free */
+    for (size_t i = 0; i < pl->arg; i++) pl->p[pl->usable + i] ^= 0x5a;
+    H(free)(pl->p);
+    break;
+  case MISUSE_UAF_WRITE: /* as verify/misuse's uaf_write cases */
+    H(free)(pl->p);
+    for (size_t i = 16; i < pl->req && i < 64; i++) pl->p[i] ^= 0x5a;
+    for (int i = 0; i < (pl->req >= LARGE_MIN ? 8 : 4096); i++) sink = H(malloc)(pl->req);
+    break;
   case MISUSE_COUNT: break;
   }
   (void)sink;
@@ -161,6 +175,18 @@ static int make_plan(struct plan *pl, enum fuzz_misuse mu, const unsigned char *
     }
     break;
   }
+  case MISUSE_OVERFLOW:
+    if (!b->p || b->remote) return 0;
+    pl->usable = H(malloc_usable_size)(b->p);
+    pl->arg = 1 + a[1] % 8;
+    pl->cls[0] = b->req >= LARGE_MIN ? NULL : "overflow_small";
+    pl->cls[1] = b->req <= SMALL_MAX ? NULL : "overflow_large";
+    break;
+  case MISUSE_UAF_WRITE:
+    if (!b->p || b->remote || b->kind != KIND_MALLOC || b->req < 32 ||
+        (b->req > SMALL_MAX && b->req < LARGE_MIN))
+      return 0;
+    break;
   case MISUSE_COUNT: return 0;
   }
   return 1;
@@ -177,10 +203,12 @@ int misuse_run(enum fuzz_misuse mu, const unsigned char *a, const struct model *
   struct plan pl;
   if (!make_plan(&pl, mu, a, m)) return 0;
   const char *want[2] = {NULL, NULL};
+  int fault_ok = 0;
   for (int i = 0; i < 2; i++) {
-    const char *msg = pl.cls[i] ? claim_msg(pl.cls[i]) : NULL;
-    if (msg && !strcmp(msg, "-")) msg = FUZZ_HEAP_NAME ": fatal: ";
-    want[i] = msg;
+    const struct claim *c = claim_of(pl.cls[i]);
+    if (!c) continue;
+    want[i] = strcmp(c->msg, "-") ? c->msg : FUZZ_HEAP_NAME ": fatal: ";
+    fault_ok |= !strcmp(c->how, "fault");
   }
   if (!want[0] && !want[1]) return 0; /* e.g. a mid-size double free, one class claimed */
 
@@ -226,6 +254,10 @@ int misuse_run(enum fuzz_misuse mu, const unsigned char *a, const struct model *
   if (sig == SIGALRM)
     model_fail("misuse", "%s on %p (class %s): the child hung for %ds", misuse_names[mu],
                (void *)pl.p, cls, CHILD_SECONDS);
+  if (fault_ok && (sig == SIGSEGV || sig == SIGBUS)) {
+    misuse_checked++;
+    return 1;
+  }
   if (!has_line(text, want[0]) && !has_line(text, want[1]))
     model_fail("misuse", "%s on %p (req %zu, class %s): died by signal %d %s '%s', expected '%s'",
                misuse_names[mu], (void *)pl.p, pl.req, cls, sig, n ? "saying" : "without a line",

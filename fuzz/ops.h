@@ -76,7 +76,10 @@
  * "small" below means req in [16, 64] (verify/misuse's SMALL is 64).  Blocks
  * from the helper thread are not freed twice (model.h, remote).  A double
  * free chooses double_free_small (req <= 64), double_free_large (req >=
- * 256 KiB) or, between, whichever of the two the heap claims. */
+ * 256 KiB) or, between, whichever of the two the heap claims; OVERFLOW picks
+ * overflow_small / overflow_large the same way.  alloc_hybrid claims neither
+ * OVERFLOW's nor UAF_WRITE's class (no canaries, freed bytes unchecked):
+ * those two wait for a heap that does (alloc_checked). */
 #define FUZZ_MISUSES(X)                                                                  \
   X(DOUBLE_FREE, 1, "double_free_*", "slot: free the block twice")                      \
   X(FREE_INTERIOR, 3, "free_interior", "slot off16: free(p + 1 + off % (req - 1))")    \
@@ -95,7 +98,11 @@
     "last one's link with a .bss address, allocate that size 4096 times")                                           \
   X(SIZE_MISMATCH, 2, "size_mismatch",                                                   \
     "slot how: free_sized(p, usable + 1 + how), or (how odd, small blocks of usable "    \
-    ">= 32) free_sized(p, usable / 2 - 1)")
+    ">= 32) free_sized(p, usable / 2 - 1)")                                              \
+  X(OVERFLOW, 2, "overflow_*", "slot k: change 1 + k % 8 bytes past usable size, then free") \
+  X(UAF_WRITE, 1, "uaf_write",                                                            \
+    "slot: free a block (32..64 B or >= 256 KiB), change its bytes 16..63, then allocate " \
+    "its size 4096 times (8 if large)")
 
 enum fuzz_misuse {
 #define FUZZ_MISUSE_ENUM(name, nargs, cls, doc) MISUSE_##name,
