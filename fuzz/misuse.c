@@ -139,11 +139,14 @@ static int make_plan(struct plan *pl, enum fuzz_misuse mu, const unsigned char *
   unsigned off16 = (unsigned)a[1] | (unsigned)a[2] << 8;
   *pl = (struct plan){.mu = mu, .p = b->p, .req = b->req, .cls = {misuse_class[mu], NULL}};
   int small = b->p && b->req >= SMALL_MIN && b->req <= SMALL_MAX;
+  /* A block from the aligned allocators may be large whatever its size (a
+   * heap serves a big alignment from its own mapping): either class fits. */
+  int aligned = b->p && b->kind != KIND_MALLOC;
   switch (mu) {
   case MISUSE_DOUBLE_FREE:
     if (!b->p || b->remote) return 0;
     pl->cls[0] = b->req >= LARGE_MIN ? NULL : "double_free_small";
-    pl->cls[1] = b->req <= SMALL_MAX ? NULL : "double_free_large";
+    pl->cls[1] = b->req <= SMALL_MAX && !aligned ? NULL : "double_free_large";
     break;
   case MISUSE_FREE_INTERIOR: case MISUSE_REALLOC_INTERIOR: case MISUSE_USABLE_INTERIOR:
     if (!b->p || b->req < 2) return 0;
@@ -180,7 +183,7 @@ static int make_plan(struct plan *pl, enum fuzz_misuse mu, const unsigned char *
     pl->usable = H(malloc_usable_size)(b->p);
     pl->arg = 1 + a[1] % 8;
     pl->cls[0] = b->req >= LARGE_MIN ? NULL : "overflow_small";
-    pl->cls[1] = b->req <= SMALL_MAX ? NULL : "overflow_large";
+    pl->cls[1] = b->req <= SMALL_MAX && !aligned ? NULL : "overflow_large";
     break;
   case MISUSE_UAF_WRITE:
     if (!b->p || b->remote || b->kind != KIND_MALLOC || b->req < 32 ||

@@ -75,8 +75,10 @@
 /* X(name, operand bytes, class in claims.tsv, what it does) - the misuse table.
  * "small" below means req in [16, 64] (verify/misuse's SMALL is 64).  Blocks
  * from the helper thread are not freed twice (model.h, remote).  A double
- * free chooses double_free_small (req <= 64), double_free_large (req >=
- * 256 KiB) or, between, whichever of the two the heap claims; OVERFLOW picks
+ * free chooses double_free_small (req <= 64 from malloc/calloc/realloc),
+ * double_free_large (req >= 256 KiB) or, between or from an aligned
+ * allocator (a big alignment may make any block large), whichever of the
+ * two the heap claims; OVERFLOW picks
  * overflow_small / overflow_large the same way.  alloc_hybrid claims neither
  * OVERFLOW's nor UAF_WRITE's class (no canaries, freed bytes unchecked):
  * those two wait for a heap that does (alloc_checked). */
