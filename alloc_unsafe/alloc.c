@@ -14,6 +14,10 @@
 #include "heap.h"
 #include "internal.h"
 
+#ifndef FUZZ_PLANT
+#define FUZZ_PLANT 0 /* 1: the planted bug below, for make fuzz FUZZ_PLANT=1 */
+#endif
+
 /* One attempt at n bytes aligned to align, small or large. */
 static void *alloc_once(size_t n, size_t align) {
   size_t m = n + POLICY_BLOCK_HDR;
@@ -35,6 +39,11 @@ void *malloc_slow(size_t n, size_t align) {
     p = alloc_once(n, align);
     if (unlikely(!p) && maintain_release_all()) p = alloc_once(n, align);
     maintain_tick();
+    static void *planted; /* FUZZ_PLANT: every second 256-aligned request of */
+    if (FUZZ_PLANT && align == 256 && n > 512 && n <= 1024) { /* 513..1024 bytes */
+      void *first = planted; /* gets the block the first one got: handed out twice */
+      planted = first ? NULL : p, p = first ? first : p;
+    }
   }
   if (unlikely(!p)) errno = ENOMEM; /* heap_fast.h: HEAP_MALLOC_SETS_ERRNO */
   return p;

@@ -13,11 +13,14 @@
  *                                      the same inputs on every machine
  *   fuzz_<heap> --write-seeds DIR      write the seed corpus (seeds.c)
  *   fuzz_<heap> --write-dict FILE      write the AFL dictionary (seeds.c)
+ *   fuzz_<heap> --list-misuse          each misuse op, "claimed" if the heap
+ *                                      claims its class (misuse mode runs it)
  *
  * FUZZ_SAVE_FAIL=DIR in the environment: a failing input is written to
  * DIR/<heap>-<hash>.bin before the abort (for the generated inputs, which
  * exist nowhere else).  FUZZ_VALIDATE_COUNT=0: do not compare validate()'s
- * count with the model (model.h).  Success prints one summary line on stdout.
+ * count with the model (model.h).  FUZZ_THREADS=1: the threaded driver
+ * (harness.h).  Success prints one summary line on stdout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +32,7 @@
 
 #include "harness.h"
 #include "testkit.h" /* tk_rand: splitmix64, so a seed gives the inputs it always gave */
+#include "misuse.h"
 #include "model.h"
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
@@ -37,9 +41,12 @@ __AFL_FUZZ_INIT();
 
 #define MAX_FILE (1u << 20)
 
+/* FUZZ_THREADS=1: every input goes to the threaded driver (harness.h). */
+static size_t (*run_input)(const unsigned char *, size_t) = fuzz_run_input;
+
 static int usage(void) {
   fprintf(stderr, "usage: fuzz_<heap> [FILE|-]... | --random COUNT SEED [MAXLEN] | "
-                  "--write-seeds DIR | --write-dict FILE\n");
+                  "--write-seeds DIR | --write-dict FILE | --list-misuse\n");
   return 2;
 }
 
@@ -72,10 +79,10 @@ static int run_files(int argc, char **argv) {
               strerror(errno));
       return 1;
     }
-    ops += fuzz_run_input(buf, (size_t)n);
+    ops += run_input(buf, (size_t)n);
   }
-  printf("fuzz[%s]: %d inputs, %zu operations, all checks passed\n", fuzz_heap_name, nfiles,
-         ops);
+  printf("fuzz[%s]: %d inputs, %zu operations, %lu misuse operations, all checks passed\n",
+         fuzz_heap_name, nfiles, ops, misuse_checked);
   return 0;
 }
 
@@ -91,10 +98,10 @@ static int run_random(unsigned long count, uint64_t seed, size_t maxlen) {
       uint64_t r = tk_rand(&st);
       memcpy(buf + k, &r, len - k < 8 ? len - k : 8);
     }
-    ops += fuzz_run_input(buf, len);
+    ops += run_input(buf, len);
   }
-  printf("fuzz[%s]: %lu random inputs (seed %llu), %zu operations, all checks passed\n",
-         fuzz_heap_name, count, (unsigned long long)seed, ops);
+  printf("fuzz[%s]: %lu random inputs (seed %llu), %zu operations, %lu misuse operations, "
+         "all checks passed\n", fuzz_heap_name, count, (unsigned long long)seed, ops, misuse_checked);
   return 0;
 }
 
@@ -102,6 +109,12 @@ int main(int argc, char **argv) {
   fuzz_ctx.save_dir = getenv("FUZZ_SAVE_FAIL");
   const char *vc = getenv("FUZZ_VALIDATE_COUNT");
   fuzz_ctx.skip_validate_count = vc && !strcmp(vc, "0");
+  const char *th = getenv("FUZZ_THREADS");
+  if (th && !strcmp(th, "1")) run_input = fuzz_run_input_threads;
+  else if (th && strcmp(th, "0")) {
+    fprintf(stderr, "fuzz[%s]: FUZZ_THREADS=%s: use 0 or 1\n", fuzz_heap_name, th);
+    return 2;
+  }
 #ifdef __AFL_FUZZ_TESTCASE_LEN
   if (argc == 1) {
     __AFL_INIT();
@@ -110,7 +123,7 @@ int main(int argc, char **argv) {
      * heap state left by earlier inputs cannot decide the outcome. */
     const char *pe = getenv("FUZZ_PERSIST");
     unsigned loops = pe && atoi(pe) > 0 ? (unsigned)atoi(pe) : 10000;
-    while (__AFL_LOOP(loops)) fuzz_run_input(buf, (size_t)__AFL_FUZZ_TESTCASE_LEN);
+    while (__AFL_LOOP(loops)) run_input(buf, (size_t)__AFL_FUZZ_TESTCASE_LEN);
     return 0;
   }
 #endif
@@ -118,6 +131,11 @@ int main(int argc, char **argv) {
     if (argc < 4 || argc > 5) return usage();
     size_t maxlen = argc == 5 ? strtoul(argv[4], NULL, 0) : 512;
     return run_random(strtoul(argv[2], NULL, 0), strtoull(argv[3], NULL, 0), maxlen);
+  }
+  if (argc == 2 && !strcmp(argv[1], "--list-misuse")) { /* what misuse mode runs here */
+    for (int mu = 0; mu < MISUSE_COUNT; mu++)
+      printf("%s %s\n", misuse_names[mu], misuse_claimed((enum fuzz_misuse)mu) ? "claimed" : "-");
+    return 0;
   }
   if (argc >= 2 && !strcmp(argv[1], "--write-seeds"))
     return argc == 3 && fuzz_write_seeds(argv[2]) == 0 ? 0 : usage();

@@ -1,6 +1,7 @@
 /*
  * harness.c - run one fuzz input (ops.h) against one heap (heap_bind.h) and
- * check every result against the shadow model (model.h).
+ * check every result against the shadow model (model.h).  A misuse
+ * operation goes to misuse.c, the other file bound to the heap.
  *
  * The harness itself never misuses the heap: every pointer it frees is live,
  * free_sized gets the requested size, free_aligned_sized only sees blocks from
@@ -19,11 +20,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "heap_bind.h"
+#include "misuse.h"
 #include "model.h"
 #include "ops.h"
 
@@ -67,52 +70,66 @@ static void dec_array(unsigned char n, size_t total, size_t *nmemb, size_t *size
   *size = n ? total / n : total;
 }
 
+/* Bytes this input has been given so far (harness.h FUZZ_MAX_INPUT_BYTES). */
+static size_t input_bytes;
+
+/* May the input allocate `add` bytes, releasing `drop`?  Counts them if so. */
 static int fits_budget(size_t drop, size_t add) {
-  return M.live_bytes - drop + add <= FUZZ_MAX_LIVE_BYTES;
+  if (input_bytes + add > FUZZ_MAX_INPUT_BYTES) return 0;
+  if (M.live_bytes - drop + add > FUZZ_MAX_LIVE_BYTES) return 0;
+  input_bytes += add;
+  return 1;
 }
 
 /* ---- the helper thread: allocations and frees from a second thread ------------- */
 enum { HELP_NONE, HELP_MALLOC, HELP_FREE, HELP_EXIT };
+/* Two semaphores hand each job over and back: one futex wake and one wait
+ * each way, where a mutex and condition variable cost twice as many calls
+ * (the handover was most of the harness's system time). */
 static struct {
   pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int running, job;
+  sem_t go, done;
+  int ready, running, job;
   void *ptr;
   size_t size;
-} helper = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} helper;
+
+static void sem_take(sem_t *s) {
+  while (sem_wait(s)) /* only EINTR */
+    if (errno != EINTR) model_fail("harness", "sem_wait failed: %s", strerror(errno));
+}
 
 static void *helper_main(void *unused) {
-  pthread_mutex_lock(&helper.mu);
   for (;;) {
-    while (helper.job == HELP_NONE) pthread_cond_wait(&helper.cv, &helper.mu);
+    sem_take(&helper.go);
     int job = helper.job;
     if (job == HELP_MALLOC) helper.ptr = H(malloc)(helper.size);
     if (job == HELP_FREE) H(free)(helper.ptr);
-    helper.job = HELP_NONE;
-    pthread_cond_broadcast(&helper.cv);
+    sem_post(&helper.done);
     if (job == HELP_EXIT) break;
   }
-  pthread_mutex_unlock(&helper.mu);
   return NULL;
 }
 
 /* Run one job on the helper thread and wait for it (no overlap, no race). */
 static void *helper_call(int job, void *ptr, size_t size) {
+  if (!helper.ready) {
+    if (sem_init(&helper.go, 0, 0) || sem_init(&helper.done, 0, 0))
+      model_fail("harness", "sem_init failed");
+    helper.ready = 1;
+  }
   if (!helper.running) {
     if (job == HELP_EXIT) return NULL;
     if (pthread_create(&helper.thread, NULL, helper_main, NULL))
       model_fail("harness", "pthread_create failed");
     helper.running = 1;
   }
-  pthread_mutex_lock(&helper.mu);
   helper.job = job;
   helper.ptr = ptr;
   helper.size = size;
-  pthread_cond_broadcast(&helper.cv);
-  while (helper.job != HELP_NONE) pthread_cond_wait(&helper.cv, &helper.mu);
+  sem_post(&helper.go);
+  sem_take(&helper.done);
   void *ret = helper.ptr;
-  pthread_mutex_unlock(&helper.mu);
   if (job == HELP_EXIT) {
     pthread_join(helper.thread, NULL);
     helper.running = 0;
@@ -121,6 +138,10 @@ static void *helper_call(int job, void *ptr, size_t size) {
 }
 
 /* ---- placing and releasing blocks ------------------------------------------------ */
+/* 1 on the threaded driver's workers: their blocks are "remote" (model.h) to
+ * misuse ops, which run on the main thread. */
+static __thread int in_worker;
+
 /* Free the block in `slot` (if any) with plain free, after checking it. */
 static void release(unsigned slot) {
   if (!M.slot[slot].p) return;
@@ -147,7 +168,9 @@ static int check_new(void *p, size_t req, size_t want_align, const char *what) {
 /* Check a freshly returned block and record it in the (empty) slot. */
 static void place(unsigned slot, void *p, size_t req, enum block_kind kind, size_t align,
                   size_t want_align, const char *what) {
-  if (check_new(p, req, want_align, what)) model_insert(&M, slot, p, req, kind, align);
+  if (!check_new(p, req, want_align, what)) return;
+  model_insert(&M, slot, p, req, kind, align);
+  M.slot[slot].remote = in_worker;
 }
 
 /* realloc or reallocarray of the block in `slot` to nmemb * size bytes. */
@@ -170,6 +193,7 @@ static void resize(unsigned slot, size_t nmemb, size_t size, int array) {
                  (void *)old.p, old.req, req, q, bad, keep);
   }
   model_insert(&M, slot, q, req, KIND_MALLOC, 0);
+  M.slot[slot].remote = in_worker || (old.p == q && old.remote);
 }
 
 /* ---- impossible requests (OP_HUGE) ---------------------------------------------- */
@@ -297,6 +321,7 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
     if (!check_new(p, nmemb * size, MIN_ALIGN, "calloc")) break;
     model_check_zero(p, nmemb * size);
     model_insert(&M, slot, p, nmemb * size, KIND_MALLOC, 0);
+    M.slot[slot].remote = in_worker;
     break;
   case OP_REALLOC: resize(slot, 1, n, 0); break;
   case OP_REALLOCARRAY:
@@ -360,6 +385,7 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
     release(slot);
     place(slot, helper_call(HELP_MALLOC, NULL, n), n, KIND_MALLOC, 0, MIN_ALIGN,
           "malloc (helper thread)");
+    M.slot[slot].remote = M.slot[slot].p != NULL;
     break;
   case OP_REMOTE_FREE:
     if (!b->p) break;
@@ -373,32 +399,133 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
   }
 }
 
-size_t fuzz_run_input(const unsigned char *buf, size_t len) {
+/* ---- the threaded driver: 2..4 workers, one seeded schedule --------------------- *
+ * Each operation runs on the worker the schedule picks (splitmix64 of the
+ * input's seed), one at a time: the main thread hands it over and waits, so
+ * the run is the same on every replay, while blocks still move between real
+ * threads (a slot filled on one worker is often freed or realloc'd on
+ * another) and each worker's cache lives and dies with its thread. */
+#define MAX_WORKERS 4
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t thread[MAX_WORKERS];
+  int n, turn, quit; /* turn: the worker that runs `op` next, -1 none */
+  enum fuzz_op op;
+  unsigned char a[4];
+} W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .turn = -1};
+
+static void *worker_main(void *arg) {
+  int me = (int)(intptr_t)arg;
+  in_worker = 1;
+  pthread_mutex_lock(&W.mu);
+  for (;;) {
+    while (W.turn != me && !W.quit) pthread_cond_wait(&W.cv, &W.mu);
+    if (W.turn != me) break;
+    run_op(W.op, W.a);
+    W.turn = -1;
+    pthread_cond_broadcast(&W.cv);
+  }
+  pthread_mutex_unlock(&W.mu);
+  return NULL;
+}
+
+static void workers_start(int n) {
+  W.n = n;
+  W.quit = 0;
+  for (int t = 0; t < n; t++)
+    if (pthread_create(&W.thread[t], NULL, worker_main, (void *)(intptr_t)t))
+      model_fail("harness", "pthread_create failed");
+}
+
+static void workers_stop(void) {
+  pthread_mutex_lock(&W.mu);
+  W.quit = 1;
+  pthread_cond_broadcast(&W.cv);
+  pthread_mutex_unlock(&W.mu);
+  for (int t = 0; t < W.n; t++) pthread_join(W.thread[t], NULL);
+  W.n = 0;
+}
+
+/* Run `op` on worker t and wait until it is done. */
+static void on_worker(int t, enum fuzz_op op, const unsigned char *a) {
+  pthread_mutex_lock(&W.mu);
+  W.op = op;
+  memcpy(W.a, a, sizeof W.a);
+  W.turn = t;
+  pthread_cond_broadcast(&W.cv);
+  while (W.turn != -1) pthread_cond_wait(&W.cv, &W.mu);
+  pthread_mutex_unlock(&W.mu);
+}
+
+static uint64_t schedule_next(uint64_t *state) { /* splitmix64, as driver.c */
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* ---- one input ---------------------------------------------------------------------- */
+/* nthreads 0: every operation on the calling thread (fuzz_run_input). */
+static size_t run_input(const unsigned char *buf, size_t len, int nthreads, uint64_t seed) {
   if (!page_size) page_size = (size_t)sysconf(_SC_PAGESIZE);
   model_reset(&M);
+  input_bytes = 0;
   fuzz_ctx.heap = fuzz_heap_name;
   fuzz_ctx.input = buf;
   fuzz_ctx.input_len = len;
   fuzz_ctx.op_index = 0;
   fuzz_ctx.op = "start";
-  model_check_validate(H(alloc_validate)(), 0, "start of input");
+  /* The heap must start empty.  After the first input of a process this is
+   * the previous input's last check (validate() == 0 after everything was
+   * freed), with nothing run in between, so only the first input walks it. */
+  static int started;
+  if (!started++) model_check_validate(H(alloc_validate)(), 0, "start of input");
 
   size_t i = 0, ops = 0;
   while (i < len && ops < FUZZ_MAX_OPS) {
     unsigned char code = buf[i++];
-    if (code >= FUZZ_MISUSE_FIRST) continue; /* reserved: misuse modes (ops.h) */
+    if (code >= FUZZ_MISUSE_FIRST) { /* misuse mode (ops.h, misuse.c) */
+      enum fuzz_misuse mu = (enum fuzz_misuse)((code - FUZZ_MISUSE_FIRST) % MISUSE_COUNT);
+      if (!misuse_claimed(mu)) continue; /* only the opcode byte, as always */
+      unsigned char a[4] = {0, 0, 0, 0};
+      for (unsigned k = 0; k < misuse_nargs[mu]; k++) a[k] = i < len ? buf[i++] : 0;
+      fuzz_ctx.op_index = ops++;
+      fuzz_ctx.op = misuse_names[mu];
+      if (misuse_run(mu, a, &M)) break; /* the misuse is the input's last op */
+      continue;
+    }
     enum fuzz_op op = (enum fuzz_op)(code % OP_COUNT);
     unsigned char a[4] = {0, 0, 0, 0}; /* operands past the end read as zero */
     for (unsigned k = 0; k < op_nargs[op]; k++) a[k] = i < len ? buf[i++] : 0;
     fuzz_ctx.op_index = ops++;
     fuzz_ctx.op = op_names[op];
-    run_op(op, a);
+    if (nthreads) on_worker((int)(schedule_next(&seed) % (uint64_t)nthreads), op, a);
+    else run_op(op, a);
     if (ops % VALIDATE_EVERY == 0)
       model_check_validate(H(alloc_validate)(), M.live, "periodic check");
   }
   fuzz_ctx.op = "end of input";
-  model_check_all(&M, "end of input");
+  /* free_all checks each block's contents just before freeing it, after the
+   * frees before it: no separate pass over every block is needed. */
   model_check_validate(H(alloc_validate)(), M.live, "end of input");
   free_all("end of input, all freed");
+  return ops;
+}
+
+size_t fuzz_run_input(const unsigned char *buf, size_t len) { return run_input(buf, len, 0, 0); }
+
+size_t fuzz_run_input_threads(const unsigned char *buf, size_t len) {
+  unsigned char head[FUZZ_THREAD_HEADER] = {0}; /* bytes past the end read as zero */
+  memcpy(head, buf, len < sizeof head ? len : sizeof head);
+  int n = 2 + head[0] % (MAX_WORKERS - 1);
+  uint64_t seed = 0;
+  for (int k = 8; k >= 1; k--) seed = seed << 8 | head[k];
+  size_t skip = len < sizeof head ? len : sizeof head;
+  workers_start(n);
+  size_t ops = run_input(buf + skip, len - skip, n, seed);
+  workers_stop(); /* the workers' caches go with their threads: still empty? */
+  fuzz_ctx.op = "after the workers exited";
+  model_check_validate(H(alloc_validate)(), 0, "after the workers exited");
   return ops;
 }

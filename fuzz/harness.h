@@ -12,11 +12,26 @@
 /* Allocations that would take the model's live bytes past this are skipped,
  * so that no input can make the harness run out of memory. */
 #define FUZZ_MAX_LIVE_BYTES ((size_t)96 << 20)
+/* Bytes one input may allocate in all (every request counted, freed or not);
+ * later requests are skipped.  Filling and checking every byte of every
+ * block, and the page faults of fresh mappings, were most of an input's time
+ * (README, "Speed"): this keeps an input near 100 us while blocks of every
+ * size class, the large ones (> 128 KiB) included, stay reachable.  The same
+ * constant in every build, so an input means the same everywhere. */
+#define FUZZ_MAX_INPUT_BYTES ((size_t)1 << 20)
 
 /* Run one input against the heap; returns the number of operations run.
  * A violated check does not return: it prints one line and aborts.  On return
  * every block has been freed and the heap has validated as empty. */
 size_t fuzz_run_input(const unsigned char *buf, size_t len);
+
+/* The threaded driver (FUZZ_THREADS=1): byte 0 picks 2..4 worker threads,
+ * bytes 1..8 are the schedule's seed (little-endian), the rest is an input
+ * as above whose operations run one at a time, each on the worker the
+ * seeded schedule picks; the same checks, then validate() == 0 once the
+ * workers have exited. */
+#define FUZZ_THREAD_HEADER 9
+size_t fuzz_run_input_threads(const unsigned char *buf, size_t len);
 
 /* The heap this binary drives, e.g. "alloc_unsafe". */
 extern const char fuzz_heap_name[];

@@ -45,6 +45,10 @@ struct block {
   size_t align; /* requested alignment (KIND_ALIGNED), else 0 */
   uint64_t key;
   enum block_kind kind;
+  int remote; /* allocated on another thread than the main one (the helper,
+                 a worker of the threaded driver), or realloc'd in place since:
+                 misuse mode does not free it twice, as its free from this
+                 thread is a cross-thread free the owner handles later */
 };
 
 struct model {

@@ -102,7 +102,8 @@ static void seed_pages(struct seed *s) {
 }
 
 static void seed_large(struct seed *s) {
-  static const size_t sizes[] = {65536, 131072, 200000, 262144, 1u << 20, 3u << 20};
+  /* Under FUZZ_MAX_INPUT_BYTES (1 MiB) in all: the last three are large blocks. */
+  static const size_t sizes[] = {65536, 131072, 140000, 262144, 300000, 131072};
   for (unsigned i = 0; i < 6; i++) sz_op(s, OP_MALLOC, i, sizes[i]);
   slot_op(s, OP_USABLE, 3);
   slot_op(s, OP_FREE, 1);
@@ -126,8 +127,8 @@ static void seed_calloc(struct seed *s) {
 }
 
 static void seed_realloc(struct seed *s) {
-  static const size_t chain[] = {1, 16, 24, 100, 1000, 4096, 16000, 100000, 1u << 20, 3u << 20,
-                                 500000, 5000, 40, 8};
+  static const size_t chain[] = {1, 16, 24, 100, 1000, 4096, 16000, 100000, 140000, 400000,
+                                 200000, 5000, 40, 8}; /* < 1 MiB in all (harness.h) */
   for (unsigned i = 0; i < sizeof chain / sizeof chain[0]; i++) sz_op(s, OP_REALLOC, 0, chain[i]);
   sz_op(s, OP_MALLOC, 1, 64);
   slot_op(s, OP_USABLE, 1);
@@ -182,6 +183,28 @@ static void seed_churn(struct seed *s) {
   bare_op(s, OP_VALIDATE);
 }
 
+/* ---- misuse seeds: a small and a large block, then one misuse op ------------------- */
+static const unsigned char misuse_nargs_of[MISUSE_COUNT] = {
+#define M_NARGS(name, nargs, cls, doc) nargs,
+    FUZZ_MISUSES(M_NARGS)
+#undef M_NARGS
+};
+static const char *const misuse_seed_names[MISUSE_COUNT] = {
+#define M_SEED(name, nargs, cls, doc) "misuse-" #name,
+    FUZZ_MISUSES(M_SEED)
+#undef M_SEED
+};
+
+/* Misuse `mu` on slot `slot` (operands: slot, then 0x11 0x00 where there are more). */
+static void seed_misuse(struct seed *s, enum fuzz_misuse mu, unsigned slot) {
+  sz_op(s, OP_MALLOC, 0, 48);
+  sz_op(s, OP_MALLOC, 1, 300000);
+  sz_op(s, OP_MALLOC, 2, 48);
+  unsigned char op[4] = {(unsigned char)(FUZZ_MISUSE_FIRST + mu), (unsigned char)slot, 0x11, 0};
+  memcpy(s->b + s->n, op, 1u + misuse_nargs_of[mu]);
+  s->n += 1u + misuse_nargs_of[mu];
+}
+
 static const struct {
   const char *name;
   void (*build)(struct seed *);
@@ -210,6 +233,20 @@ int fuzz_write_seeds(const char *dir) {
     snprintf(path, sizeof path, "%s/%s.bin", dir, seeds[i].name);
     if (write_file(path, s.b, s.n)) return -1;
   }
+  for (unsigned mu = 0; mu < MISUSE_COUNT; mu++) { /* slot 0: a 48-byte block */
+    static struct seed s;
+    char path[1024];
+    s.n = 0;
+    seed_misuse(&s, (enum fuzz_misuse)mu, 0);
+    snprintf(path, sizeof path, "%s/%s.bin", dir, misuse_seed_names[mu]);
+    if (write_file(path, s.b, s.n)) return -1;
+  }
+  static struct seed big; /* a double free of the 300000-byte block */
+  big.n = 0;
+  seed_misuse(&big, MISUSE_DOUBLE_FREE, 1);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/misuse-DOUBLE_FREE-large.bin", dir);
+  if (write_file(path, big.b, big.n)) return -1;
   return 0;
 }
 
@@ -252,6 +289,12 @@ int fuzz_write_dict(const char *path) {
     put(&s, (enum fuzz_op)op, nargs_of[op], args);
     snprintf(name, sizeof name, "op_%s", op_names[op]);
     dict_entry(f, name, s.b, s.n);
+  }
+  for (unsigned mu = 0; mu < MISUSE_COUNT; mu++) { /* each misuse on slot 1 */
+    unsigned char b[4] = {(unsigned char)(FUZZ_MISUSE_FIRST + mu), 1, 0x11, 0};
+    snprintf(name, sizeof name, "%s", misuse_seed_names[mu]);
+    for (char *c = name; *c; c++) *c = *c == '-' ? '_' : *c;
+    dict_entry(f, name, b, 1u + misuse_nargs_of[mu]);
   }
   return fclose(f) ? -1 : 0;
 }

@@ -5,9 +5,11 @@
  * harness can be tested without any heap of ours:
  *
  *   1. the harness must pass on it (glibc keeps every rule the model checks);
- *   2. it checks the harness's own claim never to misuse the API: a free of a
- *      pointer it did not hand out, or free_sized / free_aligned_sized with the
- *      wrong size or alignment, aborts with "testdouble: harness misuse: ...";
+ *   2. it checks the harness's own claim never to misuse the API: a free,
+ *      realloc or usable-size query of a pointer it did not hand out, or
+ *      free_sized / free_aligned_sized with the wrong size or alignment, aborts
+ *      with "testdouble: harness misuse: ...".  Misuse mode relies on the same
+ *      line (testdouble_claims.tsv): outside a misuse child it never appears;
  *   3. FUZZ_DOUBLE_BUG=<name> makes it break one rule on purpose, and the
  *      smoke test checks the harness then fails with the named check - so no
  *      check of the model is a check that cannot fail.
@@ -42,7 +44,9 @@ ALLOC_API_DECLARE(glibcdouble_)
   X(errno, "huge")              /* ... returns NULL without ENOMEM */          \
   X(validate, "validate")       /* validate() counts one block too many */    \
   X(einval, "posix_memalign")   /* bad alignments are accepted */              \
-  X(trim, "contents")           /* malloc_trim clears a live block's byte */
+  X(trim, "contents")           /* malloc_trim clears a live block's byte */   \
+  X(misuse_silent, "misuse")    /* a misuse returns as if nothing happened */ \
+  X(misuse_line, "misuse")      /* a misuse dies with another line */
 
 enum bug {
   BUG_none,
@@ -88,8 +92,12 @@ static size_t nlive;
 static unsigned long nmalloc;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
-__attribute__((noreturn)) static void misuse(const char *what, const void *p) {
-  fprintf(stderr, "testdouble: harness misuse: %s %p\n", what, p);
+/* Returns only under FUZZ_DOUBLE_BUG=misuse_silent (the caller then goes on
+ * as if the pointer were fine, without touching it). */
+static void misuse(const char *what, const void *p) {
+  if (bug == BUG_misuse_silent) return;
+  if (bug == BUG_misuse_line) fprintf(stderr, "testdouble: something else went wrong %p\n", p);
+  else fprintf(stderr, "testdouble: harness misuse: %s %p\n", what, p);
   abort();
 }
 
@@ -98,7 +106,10 @@ static void *record(void *user, void *base, size_t size, size_t align, enum kind
   pthread_mutex_lock(&mu);
   unsigned i = 0;
   while (i < MAX_LIVE && live[i].kind != K_FREE) i++;
-  if (i == MAX_LIVE) misuse("more live blocks than the harness has slots", user);
+  if (i == MAX_LIVE) {
+    misuse("more live blocks than the harness has slots", user);
+    abort();
+  }
   live[i] = (struct entry){user, base, size, align, kind};
   nlive++;
   pthread_mutex_unlock(&mu);
@@ -118,6 +129,15 @@ static struct entry take(void *p, const char *what) {
     }
   pthread_mutex_unlock(&mu);
   misuse(what, p);
+  return (struct entry){.user = NULL, .base = NULL, .kind = K_FREE};
+}
+
+static int is_live(const void *p) {
+  pthread_mutex_lock(&mu);
+  int found = 0;
+  for (unsigned i = 0; i < MAX_LIVE && !found; i++) found = live[i].kind != K_FREE && live[i].user == p;
+  pthread_mutex_unlock(&mu);
+  return found;
 }
 
 static struct entry *find_other_live(void) {
@@ -223,20 +243,24 @@ size_t glibcdouble_malloc_usable_size(void *p) {
     for (unsigned i = 0; i < MAX_LIVE; i++)
       if (live[i].kind != K_FREE && live[i].user == p) return live[i].size;
   }
+  if (!is_live(p)) {
+    misuse("malloc_usable_size of a pointer not live", p);
+    return 0;
+  }
   return malloc_usable_size(p);
 }
 
 void glibcdouble_free_sized(void *p, size_t size) {
   if (!p) return;
   struct entry e = take(p, "free_sized of a pointer not live");
-  if (e.kind != K_MALLOC || e.size != size) misuse("free_sized: wrong kind or size for", p);
+  if (e.user && (e.kind != K_MALLOC || e.size != size)) misuse("free_sized: wrong kind or size for", p);
   release(e);
 }
 
 void glibcdouble_free_aligned_sized(void *p, size_t align, size_t size) {
   if (!p) return;
   struct entry e = take(p, "free_aligned_sized of a pointer not live");
-  if (e.kind != K_ALIGNED || e.size != size || e.align != align)
+  if (e.user && (e.kind != K_ALIGNED || e.size != size || e.align != align))
     misuse("free_aligned_sized: wrong kind, alignment or size for", p);
   release(e);
 }
