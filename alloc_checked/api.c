@@ -50,6 +50,10 @@ static void small_check(const void *p, slab_meta_t *m, uint32_t idx, int op, siz
     ALLOC_FATAL(CANARY, p);
   if (claimed > usable && !(cls == 0 && claimed == 0))
     alloc_fatal_size(alloc_check_name(ALLOC_CHECK_SIZE_MISMATCH), p, claimed, usable);
+  /* free_sized (no alignment claimed) of a block malloc sized: the claimed
+   * size must pick the block's class, as realloc keeps a slot only then. */
+  if (claimed && !align && cls != 0 && chk_class_for(claimed) != cls)
+    alloc_fatal_size(alloc_check_name(ALLOC_CHECK_SIZE_MISMATCH), p, claimed, usable);
   if (align && ((uintptr_t)p & (align - 1))) ALLOC_FATAL(ALIGN_MISMATCH, p);
   if (CFG.kind && slot_kind(m, idx) != KIND_MALLOC) ALLOC_FATAL(KIND_MISMATCH, p);
 }

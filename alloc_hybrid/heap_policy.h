@@ -53,7 +53,8 @@
  *     into a free neighbour's link is caught the same way.
  *   a forged or overwritten large header: the keyed checksum.
  *   free_sized / free_aligned_sized / sized delete with a size the block
- *     cannot have (larger than it, or less than half of it).
+ *     cannot have (larger than it, or for a small block less than half of
+ *     it; a large block only needs its size above the small limit).
  *   bootstrap blocks: interior pointers and double frees (bootstrap.h state).
  * Not detected, and why:
  *   overflow into a live neighbour, underflow below a block: there is no
