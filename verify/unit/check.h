@@ -12,5 +12,13 @@ static int unit_failures;
       unit_failures++;                                                    \
     }                                                                     \
   } while (0)
+/* 1 in an ASan build: a test leaves out, with a line saying so, what ASan
+ * cannot run (a child preloading a plain library in front of its runtime,
+ * an address-space limit its own reservations exceed). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED_BUILD 1
+#else
+#define SANITIZED_BUILD 0
+#endif
 #define UNIT_RESULT() (unit_failures ? (fprintf(stderr, "%d checks failed\n", unit_failures), 1) : 0)
 #endif

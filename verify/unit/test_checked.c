@@ -206,12 +206,6 @@ static void run_child(const test_case_t *c) {
   CHECK(ok);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED_BUILD 1
-#else
-#define SANITIZED_BUILD 0
-#endif
-
 int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof g_cases / sizeof g_cases[0]; i++) {
     if (argc == 2 && !strcmp(argv[1], g_cases[i].name)) {

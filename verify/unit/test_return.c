@@ -171,13 +171,7 @@ static const test_case_t g_cases[] = {
 };
 
 /* ASan reserves far more address space than map_retry's limit leaves: that
- * case runs in the plain build only. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED_BUILD 1
-#else
-#define SANITIZED_BUILD 0
-#endif
-
+ * case runs in the plain build only (SANITIZED_BUILD, check.h). */
 int main(int argc, char **argv) {
   size_t n = sizeof g_cases / sizeof g_cases[0];
   if (argc > 1) {
