@@ -8,22 +8,17 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "counter.h"
 #include "os.h"
 #include "util.h"
 
-static size_t g_mapped, g_mapped_peak, g_decommitted, g_meta;
+static peak_counter_t g_mapped;
+static size_t g_decommitted, g_meta;
 
-static void count_mapped(ptrdiff_t delta) {
-  size_t now = __atomic_add_fetch(&g_mapped, (size_t)delta, __ATOMIC_RELAXED);
-  size_t peak = __atomic_load_n(&g_mapped_peak, __ATOMIC_RELAXED);
-  while (now > peak &&
-         !__atomic_compare_exchange_n(&g_mapped_peak, &peak, now, true,
-                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-  }
-}
+static void count_mapped(ptrdiff_t delta) { peak_counter_add(&g_mapped, delta); }
 
-size_t os_bytes_mapped(void) { return __atomic_load_n(&g_mapped, __ATOMIC_RELAXED); }
-size_t os_bytes_mapped_peak(void) { return __atomic_load_n(&g_mapped_peak, __ATOMIC_RELAXED); }
+size_t os_bytes_mapped(void) { return peak_counter_now(&g_mapped); }
+size_t os_bytes_mapped_peak(void) { return peak_counter_peak(&g_mapped); }
 size_t os_bytes_decommitted(void) { return __atomic_load_n(&g_decommitted, __ATOMIC_RELAXED); }
 size_t os_bytes_meta(void) { return __atomic_load_n(&g_meta, __ATOMIC_RELAXED); }
 

@@ -56,10 +56,6 @@ static ALWAYS_INLINE void vg_open(const void *p, size_t n) {
 static ALWAYS_INLINE void vg_close(const void *p, size_t n) {
   if (unlikely(vg_on)) vg_access_slow(p, n, false);
 }
-/* Heap-internal copies may read slack bytes the program never wrote. */
-static ALWAYS_INLINE void vg_quiet(bool on) {
-  if (unlikely(vg_on)) vg_quiet_slow(on);
-}
 /* How many of a live block's `usable` bytes the program asked for: under
  * memcheck the rest (slack) is no-access, so a copy that stops here never
  * turns slack into bytes that look written.  Outside valgrind: usable. */
