@@ -116,6 +116,10 @@ __attribute__((noreturn)) COLD void hyb_bad_large(const segment_t *h, const void
 void hyb_check_early(const void *p, int op);
 uint64_t hyb_large_word(const segment_t *h, uint64_t state);
 extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
+/* pol_page_of for p in no segment and no large block: a bootstrap block gets
+ * a page entry of no class (free()'s fast path then misses, heap.h), and
+ * anything else ends in hyb_bad_pointer. */
+COLD span_t *hyb_other_page(const void *p, pol_op_t op);
 
 /* ---- free-list links ---------------------------------------------------- */
 static ALWAYS_INLINE uintptr_t hyb_link_key(const void *slot) {
@@ -153,7 +157,7 @@ static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   if (likely(t == TAG_SEGMENT) && likely(((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) == 0))
     return page_of(p);
   if (t == TAG_LARGE) return &hyb_large_page; /* the header is checked next */
-  hyb_bad_pointer(p, op);
+  return hyb_other_page(p, op);
 }
 static ALWAYS_INLINE void pol_check_early(const void *p, int op) { hyb_check_early(p, op); }
 /* Object size takes interior pointers: only ownership is asked. */

@@ -63,6 +63,13 @@ void free_slow(void *b, unsigned cls) {
   maintain_tick();
 }
 
+/* heap_free's miss: the page entry again (a validating policy checks p once
+ * more), then free_slow. */
+void heap_free_slow(void *p) {
+  unsigned c = pol_page_of(p, POL_FREE)->cls;
+  free_slow(c < NCLASSES ? (char *)p - POLICY_BLOCK_HDR : p, c);
+}
+
 /* Could the block at p have been handed out for (n, align)?  Small: n fits
  * and the class is the one malloc or memalign picks for it, or a class up
  * to twice n (realloc keeps a block that shrinks by up to half).  Large: n
@@ -167,7 +174,7 @@ size_t heap_object_size(const void *p) {
   }
   size_t off = seg->large_off;
   if (seg->map.base != seg || off < OS_PAGE || off > SEG_SIZE ||
-      seg->pages[off >> PAGE_SHIFT].cls != CLS_LARGE || seg->large_usable > seg->map.size)
+      seg->pages[LARGE_TAG_PAGE(off)].cls != CLS_LARGE || seg->large_usable > seg->map.size)
     return ALLOC_OBJECT_SIZE_UNKNOWN;
   uintptr_t start = (uintptr_t)seg + off;
   if (a < start || a >= start + seg->large_usable) return ALLOC_OBJECT_SIZE_UNKNOWN;

@@ -17,6 +17,7 @@
 #ifndef UNSAFE_HEAP_FAST_H
 #define UNSAFE_HEAP_FAST_H
 
+#include "bootstrap.h"
 #include "internal.h"
 
 /* heap.h: the pointers the override does not pass on (bootstrap blocks,
@@ -25,16 +26,28 @@ static ALWAYS_INLINE void heap_check_early(const void *p, int op) { pol_check_ea
 
 /* heap.h: malloc_slow sets errno itself, so malloc() tail-calls it. */
 #define HEAP_MALLOC_SETS_ERRNO 1
+/* heap.h: the fast pair misses for every size above SMALL_MAX; on every
+ * thread whose heap is tls_heap's starting value or the shared heap, which
+ * own no span and whose current spans are all span_none: every thread before
+ * the heap initialised, and every thread under valgrind with the memcheck
+ * hooks on (theap.c, theap_get); and for a bootstrap block, whose page entry
+ * is in the arena's zeroed lead (bootstrap.h): owner 0 is no heap. */
+#define HEAP_FAST_MISS 1
+_Static_assert(BOOTSTRAP_ALIGN == SEG_SIZE && BOOTSTRAP_LEAD >= PAGE_SIZE &&
+                   BOOTSTRAP_LEAD % PAGE_SIZE == 0 && BOOTSTRAP_LEAD + BOOTSTRAP_SIZE <= SEG_SIZE,
+               "a bootstrap block's page entry lies in the arena's zeroed lead");
 
 /* Cold paths, in alloc.c.  free_slow: b is the block (small) or p (large);
- * malloc_slow sets errno to ENOMEM when it returns NULL. */
+ * heap_free_slow: p as the program gave it; malloc_slow sets errno to ENOMEM
+ * when it returns NULL. */
 void *malloc_slow(size_t n, size_t align);
 void free_slow(void *b, unsigned cls);
+void heap_free_slow(void *p);
 
-static ALWAYS_INLINE void *heap_malloc(size_t n) {
-  size_t m = n + POLICY_BLOCK_HDR;
-  if (likely(m <= LUT_MAX) || m <= SMALL_MAX) { /* one compare for most sizes */
-    unsigned c = class_of(m);
+static ALWAYS_INLINE void *heap_malloc_fast(size_t n) {
+  /* One compare for most sizes; n + POLICY_BLOCK_HDR cannot wrap. */
+  if (likely(n <= LUT_MAX - POLICY_BLOCK_HDR) || n <= SMALL_MAX - POLICY_BLOCK_HDR) {
+    unsigned c = class_of(n + POLICY_BLOCK_HDR);
     theap_t *h = tls_heap;
     span_t *s = h->cur[c];
     void *p = s->free;
@@ -46,16 +59,20 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
       return (char *)p + POLICY_BLOCK_HDR;
     }
   }
-  return malloc_slow(n, ALLOC_MIN_ALIGN);
+  return NULL;
 }
 
-static ALWAYS_INLINE void heap_free(void *p) {
+static ALWAYS_INLINE void *heap_malloc(size_t n) {
+  void *p = heap_malloc_fast(n);
+  return likely(p != NULL) ? p : malloc_slow(n, ALLOC_MIN_ALIGN);
+}
+
+static ALWAYS_INLINE bool heap_free_fast(void *p) {
   span_t *pg = pol_page_of(p, POL_FREE);
   unsigned c = pg->cls;
-  void *b = p;
   if (likely(c < NCLASSES)) {
     span_t *s = pg - pg->back;
-    b = (char *)p - POLICY_BLOCK_HDR;
+    void *b = (char *)p - POLICY_BLOCK_HDR;
     theap_t *h = tls_heap;
     if (likely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == (uintptr_t)h)) {
       pol_small_free(s, b, POL_FREE);
@@ -66,10 +83,15 @@ static ALWAYS_INLINE void heap_free(void *p) {
       uint16_t used = (uint16_t)(s->used - 1);
       __atomic_store_n(&s->used, used, __ATOMIC_RELEASE);
       if (unlikely(used == 0) && s != h->cur[c]) theap_span_empty(h, s);
-      return;
+      return true;
     }
   }
-  free_slow(b, c);
+  return false;
+}
+
+static ALWAYS_INLINE void heap_free(void *p) {
+  if (likely(heap_free_fast(p))) return;
+  heap_free_slow(p);
 }
 
 #endif

@@ -68,7 +68,7 @@ void *large_alloc(size_t n, size_t align, bool zero) {
     h = m.base;
     h->map = m;
     h->large_off = off;
-    h->pages[off >> PAGE_SHIFT].cls = CLS_LARGE;
+    h->pages[LARGE_TAG_PAGE(off)].cls = CLS_LARGE;
   }
   h->large_usable = h->map.size - off;
   pol_large_alloc(h);

@@ -28,9 +28,10 @@
  * LARGE block: its own mapping; a segment_t header at a SEG_SIZE-aligned base,
  * the block at base + off (off = max(OS_PAGE, alignment)); for alignments of
  * SEG_SIZE or more the header is the SEG_SIZE-chunk just below the block, so
- * off == SEG_SIZE and the page index is SEG_PAGES (hence pages[SEG_PAGES + 1]).
+ * off == SEG_SIZE.  The page index is taken from p's own address bits, so for
+ * off == SEG_SIZE it wraps to 0 (LARGE_TAG_PAGE).
  *
- *   base | segment_t (tag CLS_LARGE at pages[off >> PAGE_SHIFT]) | pad | block ... |
+ *   base | segment_t (tag CLS_LARGE at pages[LARGE_TAG_PAGE(off)]) | pad | block ... |
  *
  * OWNERSHIP: every span in use is owned by one thread heap (theap.c), whose
  * address is in span->owner.  Only the owner pops span->free, pushes
@@ -47,7 +48,7 @@
  *
  * Invariants:
  *   seg_of(p) = (p - 1) & ~(SEG_SIZE - 1)      for every p we return
- *   page_of(p) = seg_of(p)->pages + ((p - seg_of(p)) >> PAGE_SHIFT)
+ *   page_of(p) = seg_of(p)->pages + ((p >> PAGE_SHIFT) % SEG_PAGES)
  *   span_of(p) = page_of(p) - page_of(p)->back
  *   for a span s of class c: s->used + len(s->free) + len(s->local_free)
  *                              == s->carved <= blocks_per_span(c)
@@ -111,11 +112,15 @@ typedef struct segment {
   size_t large_off;            /* LARGE: block = (char *)seg + large_off */
   size_t large_usable;         /* LARGE: usable bytes of the block */
   uint64_t policy_word;        /* the policy's (a validating one: a checksum) */
-  span_t pages[SEG_PAGES + 1]; /* +1: see LARGE above */
+  span_t pages[SEG_PAGES];
 } segment_t;
 
+/* The page entry that holds a large block's CLS_LARGE tag (what page_of
+ * finds for the block's first byte). */
+#define LARGE_TAG_PAGE(off) (((off) >> PAGE_SHIFT) & (SEG_PAGES - 1))
+
 /* A large block's header touches only the fields before pages[1] (its tag
- * sits at pages[off >> PAGE_SHIFT], which is below off), so it fits in the
+ * sits at pages[LARGE_TAG_PAGE(off)], which is below off), so it fits in the
  * OS page in front of the block even though segment_t is longer. */
 _Static_assert(offsetof(segment_t, pages[1]) <= OS_PAGE, "large header fits in one OS page");
 _Static_assert(sizeof(segment_t) <= POLICY_AREA, "segment header leaves page 0's policy area");
@@ -123,9 +128,12 @@ _Static_assert(sizeof(segment_t) <= POLICY_AREA, "segment header leaves page 0's
 static ALWAYS_INLINE segment_t *seg_of(const void *p) {
   return (segment_t *)(((uintptr_t)p - 1) & ~(SEG_SIZE - 1));
 }
+/* pages[(p >> PAGE_SHIFT) % SEG_PAGES], as one shift and one mask of p's
+ * own bits to the entry's byte offset. */
 static ALWAYS_INLINE span_t *page_of(const void *p) {
-  segment_t *s = seg_of(p);
-  return &s->pages[((uintptr_t)p - (uintptr_t)s) >> PAGE_SHIFT];
+  _Static_assert(sizeof(span_t) == 64, "page entry offset is (page index) << 6");
+  uintptr_t off = ((uintptr_t)p >> (PAGE_SHIFT - 6)) & ((uintptr_t)(SEG_PAGES - 1) << 6);
+  return (span_t *)((char *)seg_of(p)->pages + off);
 }
 static ALWAYS_INLINE span_t *span_of(const void *p) {
   span_t *pg = page_of(p);

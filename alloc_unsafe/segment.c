@@ -46,7 +46,7 @@ static segment_t *segment_new(void) {
   segment_t *seg = m.base; /* zero-filled */
   seg->map = m;
   seg->used_mask = 1;
-  for (unsigned i = 0; i <= SEG_PAGES; i++) seg->pages[i].cls = CLS_FREE;
+  for (unsigned i = 0; i < SEG_PAGES; i++) seg->pages[i].cls = CLS_FREE;
   list_push_front(&g_segs, &seg->link);
   g_nsegs++;
   pol_segment_new(seg);

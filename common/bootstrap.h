@@ -4,8 +4,9 @@
  *
  * Contract:
  *  - bootstrap_alloc(n, align) returns align-aligned (power of two <= 4096),
- *    zeroed memory from a fixed static arena, or NULL when it is exhausted;
- *    it takes no lock (a CAS bump), so it works from any state;
+ *    zeroed memory from a fixed arena, or NULL when it is exhausted (or could
+ *    not be mapped); it takes no lock (an mmap at first use, published with
+ *    a CAS, then a CAS bump), so it works from any state;
  *  - every pointer it returns is recognised by bootstrap_owns(), which every
  *    heap's free/realloc/usable_size path asks first;
  *  - freeing bootstrap memory never reuses it (the arena is small and only
@@ -23,11 +24,23 @@
 #include <stdbool.h>
 
 #define BOOTSTRAP_SIZE ((size_t)256 << 10)
+/* Where the arena lives: mapped at its first use, BOOTSTRAP_LEAD bytes after
+ * a BOOTSTRAP_ALIGN-aligned address, and those lead bytes are mapped and read
+ * as zero.  So a heap that finds a pointer's metadata at the pointer's
+ * BOOTSTRAP_ALIGN-aligned base below (alloc_unsafe's segment header) reads
+ * zeros there for a bootstrap block, never unmapped memory: its free fast
+ * path can look before the override asks bootstrap_owns (heap.h,
+ * HEAP_FAST_MISS). */
+#define BOOTSTRAP_ALIGN ((size_t)4 << 20)
+#define BOOTSTRAP_LEAD ((size_t)64 << 10)
 
-extern unsigned char bootstrap_arena[BOOTSTRAP_SIZE];
+/* The arena's first byte; until it is mapped, a value that makes
+ * bootstrap_owns true only for the top BOOTSTRAP_SIZE + 1 bytes of the
+ * address space, which no pointer a program holds can be. */
+extern uintptr_t bootstrap_base;
 
 static inline bool bootstrap_owns(const void *p) {
-  return (uintptr_t)p - (uintptr_t)bootstrap_arena < BOOTSTRAP_SIZE;
+  return (uintptr_t)p - bootstrap_base < BOOTSTRAP_SIZE;
 }
 void *bootstrap_alloc(size_t n, size_t align);
 /* p: the start of a bootstrap block (trusted; see bootstrap_state). */

@@ -97,4 +97,19 @@ void alloc_process_init(void);
 #define HEAP_MALLOC_SETS_ERRNO 0
 #endif
 
+/* A heap whose fast paths need none of the override's checks defines
+ * HEAP_FAST_MISS as 1 and, in its heap_fast.h,
+ *     static inline void *heap_malloc_fast(size_t n);  NULL: missed
+ *     static inline bool heap_free_fast(void *p);      false: missed
+ * for p != NULL.  Each either completes the whole operation or misses
+ * without side effects, and it must miss for every n > ALLOC_MAX_REQUEST,
+ * for every bootstrap block (bootstrap.h says what memory lies in front of
+ * the arena), and whenever the memcheck hooks may be on (vg.h: before
+ * vg_init has decided, and under valgrind with the hooks on).  On a
+ * miss malloc() and free() take the override's full, hooked path, so the
+ * fast pair carries neither the size limit test nor the valgrind test. */
+#ifndef HEAP_FAST_MISS
+#define HEAP_FAST_MISS 0
+#endif
+
 #endif

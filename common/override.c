@@ -63,7 +63,7 @@ static COLD void *malloc_vg(size_t n) {
 
 /* With HEAP_MALLOC_SETS_ERRNO (heap.h) the heap's answer is returned as it
  * is, so its slow path is a tail call and malloc needs no stack frame. */
-EXPORT void *PUB(malloc)(size_t n) {
+static ALWAYS_INLINE void *malloc_checked(size_t n) {
   if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
   if (unlikely(!vg_known_off)) return malloc_vg(n);
   if (HEAP_MALLOC_SETS_ERRNO) return heap_malloc(n);
@@ -84,14 +84,45 @@ static COLD void free_vg(void *p) {
   heap_free(p);
 }
 
-/* The memcheck hook is a tail call of its own, so the fast path saves no
- * register across a call and needs no stack frame. */
-EXPORT void PUB(free)(void *p) {
-  if (unlikely(!p)) return;
-  if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
+/* p != NULL, not a bootstrap block.  The memcheck hook is a tail call of its
+ * own, so the fast path saves no register across a call and needs no stack
+ * frame. */
+static ALWAYS_INLINE void free_checked(void *p) {
   if (unlikely(!vg_known_off)) return free_vg(p);
   heap_free(p);
 }
+
+#if HEAP_FAST_MISS
+/* The heap's fast pair first (heap.h: it misses for everything the checks
+ * above look for, and for bootstrap blocks), then the checked path, out of
+ * line. */
+static COLD void *malloc_miss(size_t n) { return malloc_checked(n); }
+static COLD void free_miss(void *p) {
+  if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
+  free_checked(p);
+}
+
+EXPORT void *PUB(malloc)(size_t n) {
+  void *p = heap_malloc_fast(n);
+  if (likely(p != NULL)) return p;
+  return malloc_miss(n);
+}
+
+/* A bootstrap block misses the heap's fast path (bootstrap.h, heap.h). */
+EXPORT void PUB(free)(void *p) {
+  if (unlikely(!p)) return;
+  if (likely(heap_free_fast(p))) return;
+  free_miss(p);
+}
+#else
+EXPORT void *PUB(malloc)(size_t n) { return malloc_checked(n); }
+
+EXPORT void PUB(free)(void *p) {
+  if (unlikely(!p)) return;
+  if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
+  free_checked(p);
+}
+#endif
 
 /* ---- the rest of the C and POSIX surface -------------------------------- */
 
