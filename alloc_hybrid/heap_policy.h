@@ -116,6 +116,7 @@ __attribute__((noreturn)) COLD void hyb_bad_large(const segment_t *h, const void
 void hyb_check_early(const void *p, int op);
 uint64_t hyb_large_word(const segment_t *h, uint64_t state);
 extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
+extern span_t hyb_no_page;    /* ... and pol_page_try for anything it misses on */
 /* pol_page_of for p in no segment and no large block: a bootstrap block gets
  * a page entry of no class (free()'s fast path then misses, heap.h), and
  * anything else ends in hyb_bad_pointer. */
@@ -144,13 +145,32 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
 }
 
 /* ---- the live bitmap ------------------------------------------------------ */
-static ALWAYS_INLINE uint64_t *hyb_word(const void *blk, uint64_t *bit) {
-  uintptr_t seg = (uintptr_t)blk & ~(SEG_SIZE - 1), i = ((uintptr_t)blk - seg) >> 4;
-  *bit = (uint64_t)1 << (i & 63);
-  return (uint64_t *)(seg + POLICY_AREA) + (i >> 6);
+/* The word of blk's bit; the bit's index in it is blk >> 4 modulo 64 (what
+ * bt/bts/btr take from a register). */
+static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) {
+  uintptr_t a = (uintptr_t)blk, seg = a & ~(SEG_SIZE - 1);
+  return (uint64_t *)(seg + POLICY_AREA) + ((a & (SEG_SIZE - 1)) >> 10);
+}
+static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) {
+  return (uint64_t)1 << (((uintptr_t)blk >> 4) & 63);
+}
+/* Clear bit blk >> 4 of *v; was it set? */
+static ALWAYS_INLINE bool hyb_btr(uint64_t *v, const void *blk) {
+  bool was;
+  __asm__("btrq %2, %0" : "+r"(*v), "=@ccc"(was) : "r"((uintptr_t)blk >> 4) : "cc");
+  return was;
 }
 
 /* ---- pointers entering the heap ------------------------------------------- */
+/* The fast path goes on only for a 16-aligned pointer in one of our
+ * segments; anything else misses, and pol_page_of classifies it. */
+static ALWAYS_INLINE span_t *pol_page_try(const void *p) {
+  if (HYB_OFF_OWNER) return page_of(p);
+  if (likely(os_tag_of(seg_of(p)) == TAG_SEGMENT) &&
+      likely(((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) == 0))
+    return page_of(p);
+  return &hyb_no_page;
+}
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   if (HYB_OFF_OWNER) return page_of(p);
   uint8_t t = os_tag_of(seg_of(p));
@@ -167,8 +187,8 @@ static ALWAYS_INLINE bool pol_object_ok(const void *p) {
 }
 static ALWAYS_INLINE void pol_small_check(const span_t *s, const void *blk, pol_op_t op) {
   if (HYB_OFF_LIVE) return;
-  uint64_t bit, *w = hyb_word(blk, &bit);
-  if (unlikely(!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))) hyb_bad_small(s, blk, op);
+  if (unlikely(!(__atomic_load_n(hyb_word(blk), __ATOMIC_RELAXED) & hyb_bit(blk))))
+    hyb_bad_small(s, blk, op);
 }
 static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol_op_t op) {
   if (HYB_OFF_LARGE) return;
@@ -184,19 +204,24 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
  * collects the block, and until then a second free of it is not caught. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
   if (HYB_OFF_LIVE) return;
-  uint64_t bit, *w = hyb_word(blk, &bit);
-  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | bit, __ATOMIC_RELAXED);
+  uint64_t *w = hyb_word(blk);
+  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
+}
+static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
+  if (HYB_OFF_LIVE) return true;
+  uint64_t *w = hyb_word(blk), v = __atomic_load_n(w, __ATOMIC_RELAXED);
+  if (unlikely(!hyb_btr(&v, blk))) return false; /* pol_small_free reports it */
+  __atomic_store_n(w, v, __ATOMIC_RELAXED);
+  return true;
 }
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
-  if (HYB_OFF_LIVE) return;
-  uint64_t bit, *w = hyb_word(blk, &bit), v = __atomic_load_n(w, __ATOMIC_RELAXED);
-  if (unlikely(!(v & bit))) hyb_bad_small(s, blk, op);
-  __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
+  if (!pol_small_free_try(s, blk)) hyb_bad_small(s, blk, op);
 }
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
   if (HYB_OFF_LIVE) return;
-  uint64_t bit, *w = hyb_word(blk, &bit);
-  if (unlikely(!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))) hyb_bad_small(s, blk, POL_FREE);
+  uint64_t bit = hyb_bit(blk);
+  if (unlikely(!(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit)))
+    hyb_bad_small(s, blk, POL_FREE);
 }
 void hyb_collect(span_t *s, void *list, uint32_t n);
 static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {

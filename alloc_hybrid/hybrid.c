@@ -32,7 +32,7 @@ static const char *op_not_live(pol_op_t op) {
   }
 }
 
-static span_t hyb_no_page = {.cls = CLS_FREE};
+span_t hyb_no_page = {.cls = CLS_FREE};
 span_t *hyb_other_page(const void *p, pol_op_t op) {
   if (bootstrap_owns(p)) return &hyb_no_page; /* the override checks it (heap.h) */
   hyb_bad_pointer(p, op);
@@ -108,13 +108,13 @@ void hyb_check_early(const void *p, int op) {
  * again (a plain write of the owner's may have set one back). */
 void hyb_collect(span_t *s, void *list, uint32_t n) {
   for (void *b = list; b && n--; b = blk_next(s, b)) {
-    uint64_t bit, *w = hyb_word(b, &bit);
-    __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~bit, __ATOMIC_RELAXED);
+    uint64_t *w = hyb_word(b);
+    __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~hyb_bit(b), __ATOMIC_RELAXED);
   }
 }
 
 /* A new span starts with every bit of its pages clear. */
 void hyb_span_new(span_t *s) {
-  uint64_t bit, *w = hyb_word(span_base(s), &bit);
+  uint64_t *w = hyb_word(span_base(s));
   memset(w, 0, (size_t)s->npages * PAGE_SIZE / ALLOC_MIN_ALIGN / 8);
 }

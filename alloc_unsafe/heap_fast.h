@@ -68,14 +68,14 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
 }
 
 static ALWAYS_INLINE bool heap_free_fast(void *p) {
-  span_t *pg = pol_page_of(p, POL_FREE);
+  span_t *pg = pol_page_try(p);
   unsigned c = pg->cls;
   if (likely(c < NCLASSES)) {
     span_t *s = pg - pg->back;
     void *b = (char *)p - POLICY_BLOCK_HDR;
     theap_t *h = tls_heap;
-    if (likely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == (uintptr_t)h)) {
-      pol_small_free(s, b, POL_FREE);
+    if (likely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == (uintptr_t)h) &&
+        likely(pol_small_free_try(s, b))) {
       blk_set_next_fast(b, s->local_free);
       s->local_free = b;
       h->nfree[c]++;

@@ -26,6 +26,7 @@ static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) { retur
 
 /* Pointers entering the heap: trusted, and those the override keeps from
  * the heap (heap.h's heap_check_early) not looked at. */
+static ALWAYS_INLINE span_t *pol_page_try(const void *p) { return page_of(p); }
 static ALWAYS_INLINE void pol_check_early(const void *p, int op) {}
 static ALWAYS_INLINE bool pol_object_ok(const void *p) { return true; }
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) { return page_of(p); }
@@ -35,6 +36,7 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
 /* Block state: not kept. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {}
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {}
+static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) { return true; }
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {}
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {}
 static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {}

@@ -163,6 +163,10 @@ static inline char *span_base(span_t *s) {
  *   pol_page_of(p, op)  the page entry of a pointer entering the heap (free,
  *                      realloc, usable size, object size); a validating
  *                      policy proves p lies in this heap's memory first
+ *   pol_page_try(p)    free()'s fast path's pol_page_of: the page entry
+ *                      when the fast path may go on, or an entry of no class
+ *                      (cls >= NCLASSES), and then the slow path asks
+ *                      pol_page_of; it never reports
  *   pol_check_early(p, op)  a pointer the override keeps from the heap
  *                      (heap.h's heap_check_early: bootstrap blocks,
  *                      realloc to an impossible size)
@@ -174,6 +178,9 @@ static inline char *span_base(span_t *s) {
  *   pol_small_alloc(s, blk), pol_small_free(s, blk, op)   blk changes
  *                      state (free: checks what pol_small_check does), by
  *                      the span's owner or under its heap's lock
+ *   pol_small_free_try(s, blk)  the fast path's pol_small_free: true when
+ *                      it marked blk free, false (nothing changed, nothing
+ *                      reported) when the slow path must look again
  *   pol_small_free_remote(s, blk)   the same, by any other thread
  *   POLICY_REUSE_DELAY  1: a span's block freed last, and the large mapping
  *                      cached last, are not the next handed out (so a stale
@@ -186,7 +193,11 @@ static inline char *span_base(span_t *s) {
  *                      (written, fields valid) or about to be released
  * op (pol_op_t) names the entry point for a fatal message.  Hooks run with
  * the same locks as the code around them; the fast paths call them too, so
- * they must be short and inline.
+ * they must be short and inline.  The fast paths call only hooks that
+ * cannot report (the _try ones, the link and alloc hooks): what fails there
+ * misses, and the slow path, which calls the reporting hook on the same
+ * state, names the check; so the fast paths make no call and need no stack
+ * frame.
  */
 typedef enum { POL_FREE, POL_FREE_SIZED, POL_REALLOC, POL_USABLE, POL_OBJSIZE } pol_op_t;
 

@@ -52,6 +52,7 @@ static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   PROBE_COUNT(PH_PAGE);
   return page_of(p);
 }
+static ALWAYS_INLINE span_t *pol_page_try(const void *p) { return pol_page_of(p, POL_FREE); }
 static ALWAYS_INLINE void pol_small_check(const span_t *s, const void *blk, pol_op_t op) {
   PROBE_COUNT(PH_SCHECK);
   if (*probe_state(blk) != (PROBE_LIVE ^ (uintptr_t)blk)) alloc_fatal("probe: not a live block", blk);
@@ -68,6 +69,10 @@ static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
   PROBE_COUNT(PH_SFREE);
   if (*probe_state(blk) != (PROBE_LIVE ^ (uintptr_t)blk)) alloc_fatal("probe: double free", blk);
   *probe_state(blk) = PROBE_FREE ^ (uintptr_t)blk;
+}
+static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
+  pol_small_free(s, blk, POL_FREE);
+  return true;
 }
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
   pol_small_free(s, blk, POL_FREE); /* a test: no thread races on one block here */
