@@ -80,9 +80,7 @@ static ALWAYS_INLINE bool heap_free_fast(void *p) {
       s->local_free = b;
       h->nfree[c]++;
       /* Release: another thread reading used (theap_reclaim) sees the link. */
-      uint16_t used = (uint16_t)(s->used - 1);
-      __atomic_store_n(&s->used, used, __ATOMIC_RELEASE);
-      if (unlikely(used == 0) && s != h->cur[c]) theap_span_empty(h, s);
+      if (unlikely(span_used_dec(s)) && s != h->cur[c]) theap_span_empty(h, s);
       return true;
     }
   }

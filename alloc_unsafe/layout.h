@@ -139,6 +139,26 @@ static ALWAYS_INLINE span_t *span_of(const void *p) {
   span_t *pg = page_of(p);
   return pg - pg->back;
 }
+/* The owner's s->used - 1, stored with release order (span_all_home reads
+ * it with acquire on another thread, and must see the link stored before);
+ * true when it reached 0.  On x86-64 a plain subw to memory is that store:
+ * x86 never reorders a store before an earlier store, the asm's memory
+ * clobber keeps the compiler from doing so, and only the owner writes used,
+ * so no lock prefix is needed.  One instruction and the branch on its flag,
+ * where the C11 store takes a load, a subtract, a store and a test.  TSan
+ * builds and other targets take the C11 store, which TSan checks. */
+static ALWAYS_INLINE bool span_used_dec(span_t *s) {
+#if defined(__x86_64__) && !ALLOC_TSAN
+  bool zero;
+  __asm__ volatile("subw $1, %0" : "+m"(s->used), "=@ccz"(zero) : : "memory");
+  return zero;
+#else
+  uint16_t used = (uint16_t)(s->used - 1);
+  __atomic_store_n(&s->used, used, __ATOMIC_RELEASE);
+  return used == 0;
+#endif
+}
+
 /* First byte of a span's blocks. */
 static inline char *span_base(span_t *s) {
   segment_t *seg = (segment_t *)ALIGN_DOWN((uintptr_t)s, SEG_SIZE);

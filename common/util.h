@@ -21,6 +21,20 @@
 #define MIN(a, b)        ((a) < (b) ? (a) : (b))
 #define MAX(a, b)        ((a) > (b) ? (a) : (b))
 
+/* Built with ThreadSanitizer (gcc defines the first, clang answers the
+ * second): code that hand-writes an ordering TSan cannot see uses the C11
+ * atomics instead, so TSan still checks it. */
+#if defined(__SANITIZE_THREAD__)
+#define ALLOC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ALLOC_TSAN 1
+#endif
+#endif
+#ifndef ALLOC_TSAN
+#define ALLOC_TSAN 0
+#endif
+
 /* Every pointer a heap returns is aligned to this (max_align_t on x86-64). */
 #define ALLOC_MIN_ALIGN 16
 /* Requests above this fail with ENOMEM before any heap sees them, so no size
