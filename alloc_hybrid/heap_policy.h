@@ -116,7 +116,6 @@ __attribute__((noreturn)) COLD void hyb_bad_large(const segment_t *h, const void
 void hyb_check_early(const void *p, int op);
 uint64_t hyb_large_word(const segment_t *h, uint64_t state);
 extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
-extern span_t hyb_no_page;    /* ... and pol_page_try for anything it misses on */
 /* pol_page_of for p in no segment and no large block: a bootstrap block gets
  * a page entry of no class (free()'s fast path then misses, heap.h), and
  * anything else ends in hyb_bad_pointer. */
@@ -145,8 +144,9 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
 }
 
 /* ---- the live bitmap ------------------------------------------------------ */
-/* The word of blk's bit; the bit's index in it is blk >> 4 modulo 64 (what
- * bt/bts/btr take from a register). */
+/* Bit i of the bit string at seg + POLICY_AREA is the granule at seg + 16 i:
+ * blk's bit is (blk % SEG_SIZE) >> 4 of it, which bt/bts/btr address
+ * directly (a register bit offset into a memory operand). */
 static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) {
   uintptr_t a = (uintptr_t)blk, seg = a & ~(SEG_SIZE - 1);
   return (uint64_t *)(seg + POLICY_AREA) + ((a & (SEG_SIZE - 1)) >> 10);
@@ -154,22 +154,48 @@ static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) {
 static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) {
   return (uint64_t)1 << (((uintptr_t)blk >> 4) & 63);
 }
-/* Clear bit blk >> 4 of *v; was it set? */
-static ALWAYS_INLINE bool hyb_btr(uint64_t *v, const void *blk) {
+static ALWAYS_INLINE uint64_t *hyb_bits(const void *blk) {
+  return (uint64_t *)(((uintptr_t)blk & ~(SEG_SIZE - 1)) + POLICY_AREA);
+}
+static ALWAYS_INLINE uintptr_t hyb_bitno(const void *blk) {
+  return ((uintptr_t)blk & (SEG_SIZE - 1)) >> 4;
+}
+/* Set blk's bit; clear it and answer whether it was set.  Plain
+ * (unlocked) read-modify-writes: only the span's owner or the holder of its
+ * heap's lock makes them (see "block state" below).  Under TSan, the C11
+ * relaxed load and store, which TSan sees. */
+static ALWAYS_INLINE void hyb_bts(const void *blk) {
+#if defined(__x86_64__) && !ALLOC_TSAN
+  __asm__ volatile("btsq %1, %0" : "+m"(*hyb_bits(blk)) : "r"(hyb_bitno(blk)) : "cc", "memory");
+#else
+  uint64_t *w = hyb_word(blk);
+  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
+#endif
+}
+static ALWAYS_INLINE bool hyb_btr(const void *blk) {
+#if defined(__x86_64__) && !ALLOC_TSAN
   bool was;
-  __asm__("btrq %2, %0" : "+r"(*v), "=@ccc"(was) : "r"((uintptr_t)blk >> 4) : "cc");
+  __asm__ volatile("btrq %2, %0" : "+m"(*hyb_bits(blk)), "=@ccc"(was) : "r"(hyb_bitno(blk)) : "memory");
   return was;
+#else
+  uint64_t *w = hyb_word(blk), v = __atomic_load_n(w, __ATOMIC_RELAXED), bit = hyb_bit(blk);
+  if (!(v & bit)) return false;
+  __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
+  return true;
+#endif
 }
 
 /* ---- pointers entering the heap ------------------------------------------- */
-/* The fast path goes on only for a 16-aligned pointer in one of our
- * segments; anything else misses, and pol_page_of classifies it. */
+/* The fast path goes on only for a 16-aligned pointer whose 4 MiB grain the
+ * coarse map (os.h) says is one of our segments: one load, no walk; anything
+ * else misses, and pol_page_of classifies it through the page map. */
+_Static_assert(OS_GRAIN == SEG_SIZE, "a segment is one grain of the coarse map");
 static ALWAYS_INLINE span_t *pol_page_try(const void *p) {
   if (HYB_OFF_OWNER) return page_of(p);
-  if (likely(os_tag_of(seg_of(p)) == TAG_SEGMENT) &&
+  if (likely(os_grain_tag(p) == TAG_SEGMENT) &&
       likely(((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) == 0))
-    return page_of(p);
-  return &hyb_no_page;
+    return page_in((segment_t *)((uintptr_t)p & ~(SEG_SIZE - 1)), p);
+  return NULL;
 }
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   if (HYB_OFF_OWNER) return page_of(p);
@@ -203,16 +229,10 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
  * such a clear (the bit reads 1 again): the owner clears it once more when it
  * collects the block, and until then a second free of it is not caught. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
-  if (HYB_OFF_LIVE) return;
-  uint64_t *w = hyb_word(blk);
-  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
+  if (!HYB_OFF_LIVE) hyb_bts(blk);
 }
 static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
-  if (HYB_OFF_LIVE) return true;
-  uint64_t *w = hyb_word(blk), v = __atomic_load_n(w, __ATOMIC_RELAXED);
-  if (unlikely(!hyb_btr(&v, blk))) return false; /* pol_small_free reports it */
-  __atomic_store_n(w, v, __ATOMIC_RELAXED);
-  return true;
+  return HYB_OFF_LIVE || likely(hyb_btr(blk)); /* false: pol_small_free reports it */
 }
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
   if (!pol_small_free_try(s, blk)) hyb_bad_small(s, blk, op);

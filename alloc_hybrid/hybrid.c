@@ -32,7 +32,7 @@ static const char *op_not_live(pol_op_t op) {
   }
 }
 
-span_t hyb_no_page = {.cls = CLS_FREE};
+static span_t hyb_no_page = {.cls = CLS_FREE};
 span_t *hyb_other_page(const void *p, pol_op_t op) {
   if (bootstrap_owns(p)) return &hyb_no_page; /* the override checks it (heap.h) */
   hyb_bad_pointer(p, op);

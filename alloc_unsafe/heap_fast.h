@@ -69,6 +69,7 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
 
 static ALWAYS_INLINE bool heap_free_fast(void *p) {
   span_t *pg = pol_page_try(p);
+  if (unlikely(!pg)) return false;
   unsigned c = pg->cls;
   if (likely(c < NCLASSES)) {
     span_t *s = pg - pg->back;

@@ -130,11 +130,12 @@ static ALWAYS_INLINE segment_t *seg_of(const void *p) {
 }
 /* pages[(p >> PAGE_SHIFT) % SEG_PAGES], as one shift and one mask of p's
  * own bits to the entry's byte offset. */
-static ALWAYS_INLINE span_t *page_of(const void *p) {
+static ALWAYS_INLINE span_t *page_in(segment_t *seg, const void *p) {
   _Static_assert(sizeof(span_t) == 64, "page entry offset is (page index) << 6");
   uintptr_t off = ((uintptr_t)p >> (PAGE_SHIFT - 6)) & ((uintptr_t)(SEG_PAGES - 1) << 6);
-  return (span_t *)((char *)seg_of(p)->pages + off);
+  return (span_t *)((char *)seg->pages + off);
 }
+static ALWAYS_INLINE span_t *page_of(const void *p) { return page_in(seg_of(p), p); }
 static ALWAYS_INLINE span_t *span_of(const void *p) {
   span_t *pg = page_of(p);
   return pg - pg->back;
@@ -184,9 +185,8 @@ static inline char *span_base(span_t *s) {
  *                      realloc, usable size, object size); a validating
  *                      policy proves p lies in this heap's memory first
  *   pol_page_try(p)    free()'s fast path's pol_page_of: the page entry
- *                      when the fast path may go on, or an entry of no class
- *                      (cls >= NCLASSES), and then the slow path asks
- *                      pol_page_of; it never reports
+ *                      when the fast path may go on, or NULL, and then the
+ *                      slow path asks pol_page_of; it never reports
  *   pol_check_early(p, op)  a pointer the override keeps from the heap
  *                      (heap.h's heap_check_early: bootstrap blocks,
  *                      realloc to an impossible size)

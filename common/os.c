@@ -31,6 +31,7 @@ static void *raw_map(void *hint, size_t size, int prot, int extra) {
  * Lookups are lock-free; updates hold g_own_lock, a spin lock so that the
  * fork child can simply reset it (os_fork_child). */
 uint8_t *os_own_l1[OS_OWN_L1];
+uint8_t os_own_grain[OS_GRAINS];
 static int g_own_lock;
 
 static void own_lock(void) {
@@ -41,13 +42,27 @@ void os_fork_prepare(void) { own_lock(); }
 void os_fork_parent(void) { own_unlock(); }
 void os_fork_child(void) { __atomic_store_n(&g_own_lock, 0, __ATOMIC_RELEASE); }
 
+/* The grains [base, base+size) touches: a grain it covers whole gets tag
+ * (when the pages did: ok), any other loses its tag (os.h: 0 says nothing). */
+static void grain_set(uintptr_t a, uintptr_t end, uint8_t tag, bool ok) {
+  for (uintptr_t g = a >> OS_GRAIN_SHIFT; g < OS_GRAINS && g << OS_GRAIN_SHIFT < end; g++) {
+    bool whole = g << OS_GRAIN_SHIFT >= a && (g + 1) << OS_GRAIN_SHIFT <= end;
+    uint8_t t = whole && ok ? tag : 0;
+    if (__atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) != t)
+      __atomic_store_n(&os_own_grain[g], t, __ATOMIC_RELAXED);
+  }
+}
+
 /* Record tag for every page of [base, base+size).  false when a leaf could
- * not be mapped (only possible for tag != 0); pages done so far keep the tag. */
+ * not be mapped (only possible for tag != 0); pages done so far keep the tag.
+ * The coarse map is cleared before the pages are (unmap) and set after them,
+ * so it never says more than the page map. */
 static bool own_set(const void *base, size_t size, uint8_t tag) {
   uintptr_t a = (uintptr_t)base, end = a + size;
   bool ok = true;
   if (end >> OS_OWN_ADDR_BITS) return tag == 0; /* never handed out by mmap */
   own_lock();
+  grain_set(a, end, 0, false);
   while (a < end) {
     size_t slot = a >> OS_OWN_LEAF_SHIFT;
     uintptr_t leaf_end = (uintptr_t)(slot + 1) << OS_OWN_LEAF_SHIFT;
@@ -68,6 +83,7 @@ static bool own_set(const void *base, size_t size, uint8_t tag) {
     }
     a = stop;
   }
+  if (tag) grain_set((uintptr_t)base, end, tag, ok);
   own_unlock();
   return ok;
 }

@@ -141,6 +141,23 @@ static inline uint8_t os_tag_of(const void *p) {
 }
 static inline bool os_owns(const void *p) { return os_tag_of(p) != 0; }
 
+/* The coarse map: one tag byte per OS_GRAIN (4 MiB) of the lower 2^47 bytes
+ * (x86-64's user space; 32 MiB of zero-page-backed static memory, written
+ * only where a mapping covers a whole grain).  os_grain_tag(p) is T != 0 only
+ * if every page of p's grain has tag T in the map above; 0 says nothing
+ * (look at os_tag_of).  One shift, one compare and one load: the question a
+ * fast path asks of a grain-aligned, grain-sized mapping (alloc_hybrid's
+ * segments). */
+#define OS_GRAIN_SHIFT 22
+#define OS_GRAIN ((size_t)1 << OS_GRAIN_SHIFT)
+#define OS_GRAIN_ADDR_BITS 47
+#define OS_GRAINS ((size_t)1 << (OS_GRAIN_ADDR_BITS - OS_GRAIN_SHIFT))
+extern uint8_t os_own_grain[OS_GRAINS];
+static inline uint8_t os_grain_tag(const void *p) {
+  uintptr_t g = (uintptr_t)p >> OS_GRAIN_SHIFT;
+  return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
+}
+
 /* Bytes currently mapped through this layer, and the peak. */
 size_t os_bytes_mapped(void);
 size_t os_bytes_mapped_peak(void);
