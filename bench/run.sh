@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh - run the benchmarks and write reports/ (see bench/README.md).
 #
-#   bash bench/run.sh            full run (~30 min on 2 cores)
-#   QUICK=1 bash bench/run.sh    quick run (~5 min), for CI and a first look
+#   bash bench/run.sh            full run (~40 min on 2 cores: scale 0.5, 5 reps, variant rows 1)
+#   QUICK=1 bash bench/run.sh    quick run (~20 min), for a first look
 #   bash bench/run.sh --smoke    one short run of a few workloads of every
 #                                kind under every allocator (make test)
-# Extra options go to bench/py/runner.py: --reps N, --only a,b,
-# --allocators a,b, --out=DIR (default reports/, smoke: reports/smoke/),
-# --report-only.
+# Extra options go to bench/py/runner.py: --reps N, --variant-reps N,
+# --scale X, --only a,b, --allocators a,b, --out=DIR (default reports/,
+# smoke: reports/smoke/), --report-only.  bench/py/estimate.py says how long
+# a run would take from earlier runs' raw/ directories.
 #
 # Normally started by `make bench` / `make test`, which export BUILD, LIBDIR,
 # HEAPS and QUICK; run by hand it asks the Makefile (make -s print-heaps).

@@ -44,6 +44,15 @@ void wl_trees(double scale);
 void wl_lists(double scale);
 void wl_large(double scale);
 void wl_strbuild(double scale);
+void wl_larson(double scale);
+void wl_cfrac(double scale);
+void wl_xchain(double scale);
+void wl_shbench(double scale);
+void wl_gbench_1(double scale);
+void wl_gbench_n(double scale);
+void wl_mstress(double scale);
+void wl_rptest(double scale);
+void wl_bigloop(double scale);
 
 /* ---- helpers (macro/common.c) ---- */
 /* Uniform in [lo, hi]. */

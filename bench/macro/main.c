@@ -16,6 +16,15 @@ const struct macro_workload macro_workloads[] = {
   {"lists", wl_lists},
   {"large", wl_large},
   {"strbuild", wl_strbuild},
+  {"larson", wl_larson},
+  {"cfrac", wl_cfrac},
+  {"xchain", wl_xchain},
+  {"shbench", wl_shbench},
+  {"gbench-1", wl_gbench_1},
+  {"gbench-n", wl_gbench_n},
+  {"mstress", wl_mstress},
+  {"rptest", wl_rptest},
+  {"bigloop", wl_bigloop},
   {NULL, NULL},
 };
 

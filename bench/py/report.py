@@ -247,6 +247,11 @@ class Report:
                  "has one row per safety feature switched off alone (checked-no-<feature>), one with zeroing "
                  "and quarantine off together, and its light preset: the first chart is what each feature "
                  "costs, the second where each variant stands against the speed reference.")
+        vr = self.meta.get("variant_reps", self.meta["reps"])
+        if variants and vr != self.meta["reps"]:
+            intro += (f" In this run each variant row ran {vr} time{'s' if vr > 1 else ''} per workload and "
+                      f"the plain heaps {self.meta['reps']} times (median of each), so a variant's ratio "
+                      "carries one run's noise.")
         self.section("Cost of each safety feature", intro if variants else intro + " No variant rows yet.",
                      svgs, [t] if variants else [])
 
@@ -308,6 +313,17 @@ class Report:
         self.section("Setup", "Allocators, workloads and the software measured.", [], [t, w, p])
 
     # ---- output ------------------------------------------------------------------------
+    def runs_per_cell(self):
+        """'5 runs per cell', and the variant rows' count when they ran fewer."""
+        meta = self.meta
+        vr = meta.get("variant_reps", meta["reps"])
+        variants = [a["name"] for a in meta["allocators"] if a["base"]]
+        text = f"{meta['reps']} runs per cell"
+        if variants and vr != meta["reps"]:
+            text += (f" ({vr} for the {len(variants)} variant rows, {', '.join(variants)}: their medians "
+                     f"are over {vr} run{'s' if vr > 1 else ''}, the plain heaps' over {meta['reps']})")
+        return text
+
     def header(self):
         m, meta = self.meta["machine"], self.meta
         spread = self.s.spread()
@@ -316,7 +332,7 @@ class Report:
         return [
             f"Machine: {m['hostname']}: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['os']}, "
             f"Linux {m['kernel']}.",
-            f"Date: {m['date']}. Mode: {meta['mode']} (scale {meta['scale']:g}), {meta['reps']} runs per cell, "
+            f"Date: {m['date']}. Mode: {meta['mode']} (scale {meta['scale']:g}), {self.runs_per_cell()}, "
             f"interleaved across allocators; run took {meta['seconds'] / 60:.1f} min.",
             f"Spread: {sp}." + (f" Load average (1 min) {la[0]:.1f} at the start, {la[1]:.1f} at the end on "
                                 f"{m['cores']} cores: anything else running widens the spread."

@@ -1,12 +1,15 @@
 """Run every workload under every allocator, interleaved, and write the report.
 
     /usr/bin/python3 bench/py/runner.py --mode smoke|quick|full [--out reports]
-        [--reps N] [--only w1,w2] [--allocators a,b] [--report-only]
+        [--reps N] [--variant-reps N] [--scale X] [--only w1,w2] [--allocators a,b]
+        [--report-only]
 
 Order of work: real-program inputs are prepared once; then for each
 repetition, for each workload, every allocator runs once, in an order rotated
 per (repetition, workload) so that drift over the run hits all allocators
-alike.  Every run is one line of raw/results.jsonl.  A failure in one cell is
+alike.  Variant rows (our heap with options, library @heap) run only in the
+first `variant_reps` repetitions of the mode (full: fewer than the others, so
+the full run fits; see tables.MODES); the report says so.  Every run is one line of raw/results.jsonl.  A failure in one cell is
 recorded there and the run goes on.  Exit status: 0 when the report was
 written and the harness itself worked; 1 when the harness broke (a table or
 binary missing, an input that could not be prepared, the system allocator
@@ -61,6 +64,12 @@ class Run:
         self.mode = dict(tables.MODES[args.mode])
         if args.reps:
             self.mode["reps"] = args.reps
+            self.mode["variant_reps"] = args.reps
+        if args.variant_reps:
+            self.mode["variant_reps"] = args.variant_reps
+        if args.scale:
+            self.mode["scale"] = args.scale
+        self.mode["variant_reps"] = min(self.mode.get("variant_reps", self.mode["reps"]), self.mode["reps"])
         self.mode_name = args.mode
         self.out = os.path.abspath(args.out)
         self.raw = os.path.join(self.out, "raw")
@@ -252,6 +261,8 @@ class Run:
                     continue               # instruction counts do not drift
                 k = (rep + wi) % n
                 for a in self.allocs[k:] + self.allocs[:k]:
+                    if a.base and rep >= self.mode["variant_reps"]:
+                        continue           # variant rows: fewer repetitions
                     cells.append((rep, w, a))
         return cells
 
@@ -266,14 +277,18 @@ class Run:
         cells = self.plan()
         t0 = time.monotonic()
         path = os.path.join(self.raw, "results.jsonl")
+        nvar = sum(1 for a in self.allocs if a.base)
+        vr = (f" ({nvar} variant rows x {self.mode['variant_reps']})"
+              if nvar and self.mode["variant_reps"] != self.mode["reps"] else "")
         log(f"bench: {len(cells)} runs: {len(self.workloads)} workloads x {len(self.allocs)} allocators "
-            f"x {self.mode['reps']} repetitions (mode {self.mode_name}, scale {self.mode['scale']:g})")
+            f"x {self.mode['reps']} repetitions{vr} (mode {self.mode_name}, scale {self.mode['scale']:g})")
         with open(path, "w") as f:
             for i, (rep, w, a) in enumerate(cells):
                 c0 = time.monotonic()
                 rec = self.run_cell(rep, w, a)
+                rec["cell_s"] = round(time.monotonic() - c0, 3)   # the whole cell, checks included
                 if rec["status"] not in ("missing", "skipped"):
-                    self.durations.setdefault(w.name, []).append(time.monotonic() - c0)
+                    self.durations.setdefault(w.name, []).append(rec["cell_s"])
                 f.write(json.dumps(rec) + "\n")
                 f.flush()
                 self.results.append(rec)
@@ -291,7 +306,8 @@ class Run:
 
     def meta(self, started, seconds):
         return {
-            "mode": self.mode_name, "reps": self.mode["reps"], "scale": self.mode["scale"],
+            "mode": self.mode_name, "reps": self.mode["reps"], "variant_reps": self.mode["variant_reps"],
+            "scale": self.mode["scale"],
             "micro_min_time": self.mode["micro_min_time"], "icount_n": self.mode["icount_n"],
             "started": started, "seconds": round(seconds, 1),
             "allocators": [vars(a) for a in self.allocs],
@@ -306,6 +322,9 @@ def main(argv=None):
     ap.add_argument("--mode", choices=sorted(tables.MODES), default="full")
     ap.add_argument("--out", default="reports")
     ap.add_argument("--reps", type=int, default=0, help="repetitions (default: the mode's)")
+    ap.add_argument("--variant-reps", type=int, default=0,
+                    help="repetitions of the variant rows (default: the mode's; --reps sets both)")
+    ap.add_argument("--scale", type=float, default=0, help="workload size (default: the mode's)")
     ap.add_argument("--only", default="", help="comma-separated workload names")
     ap.add_argument("--allocators", default="", help="comma-separated allocator names")
     ap.add_argument("--report-only", action="store_true", help="rebuild the report from raw/ and stop")

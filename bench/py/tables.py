@@ -9,13 +9,19 @@ from dataclasses import dataclass, field
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Size of a run.  scale multiplies every workload's work (1 = full).
+# Size of a run.  scale multiplies every workload's work (1 = the size each
+# workload is written for, about 1-2 s under glibc on 2 cores).  variant_reps:
+# repetitions of the variant rows (our heaps with options, library @heap);
+# left out, the mode's reps.  The full mode runs at half size, variants once:
+# 25 workloads x 18 allocators at scale 1 and 5 repetitions each would
+# take about 2.2 hours (bench/py/estimate.py; figures in bench/README.md),
+# this at about 37 minutes.  `--scale 1 --reps 3` is about 47.
 MODES = {
     "smoke": dict(reps=1, scale=0.02, micro_min_time=0.002, icount_n=2000, timeout=60,
                   micro_filter="^(malloc_free/(64|4096)|cross_thread/64)/real_time/threads:(1|2)$"),
     "quick": dict(reps=3, scale=0.25, micro_min_time=0.01, icount_n=20000, timeout=120,
                   micro_filter=None),
-    "full": dict(reps=5, scale=1.0, micro_min_time=0.04, icount_n=100000, timeout=300,
+    "full": dict(reps=5, variant_reps=1, scale=0.5, micro_min_time=0.04, icount_n=100000, timeout=300,
                  micro_filter=None),
 }
 
