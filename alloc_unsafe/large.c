@@ -20,8 +20,10 @@
 #include "options.h"
 
 #define CACHE_MAX_BLOCKS 16
-#define CACHE_MAX_BYTES ((size_t)128 << 20)
-#define CACHE_MAX_ONE ((size_t)32 << 20) /* bigger mappings are never cached */
+#define CACHE_MAX_BYTES ((size_t)512 << 20)
+#define CACHE_MAX_ONE ((size_t)256 << 20) /* bigger mappings are never cached */
+#define CACHE_SLACK 4 /* a cached mapping serves requests down to 1/4 of it */
+#define CACHE_TRIM ((size_t)16 << 20) /* ... giving back a tail this big */
 
 static pthread_mutex_t g_large_mu = PTHREAD_MUTEX_INITIALIZER;
 static list_t g_cache; /* most recently freed at the head, oldest at the tail */
@@ -39,18 +41,29 @@ static void cache_unlink(segment_t *h) {
   g_cache_bytes -= h->map.size;
 }
 
-/* The smallest cached mapping of at least `total` bytes and at most twice
- * that: its pages are already faulted in, which is most of what a fresh
- * mapping of a large block costs. */
-static segment_t *cache_take(size_t total) {
+/* The smallest cached mapping of at least `total` bytes and at most
+ * CACHE_SLACK times that: its pages are already faulted in, which is most of
+ * what a fresh mapping of a large block costs.  When none fits, the biggest
+ * smaller one is taken to be grown (*resize): one mremap, and only its new
+ * tail faults, where a fresh block costs an mmap and a fault per page.  A
+ * mapping taken is shrunk only when CACHE_TRIM or more would be left over
+ * (*resize too): a smaller tail is kept, as the next bigger request would
+ * fault its pages in again. */
+static segment_t *cache_take(size_t total, bool *resize) {
   large_lock();
-  segment_t *best = NULL;
+  segment_t *best = NULL, *near = NULL;
   /* POLICY_REUSE_DELAY: the mapping freed last is not the next handed out. */
   list_node_t *first = POLICY_REUSE_DELAY && g_cache.head ? g_cache.head->next : g_cache.head;
-  for (segment_t *h = HDR_OF(first); h; h = HDR_OF(h->link.next))
-    if (h->map.size >= total && h->map.size / 2 <= total &&
-        (!best || h->map.size < best->map.size))
-      best = h;
+  for (segment_t *h = HDR_OF(first); h; h = HDR_OF(h->link.next)) {
+    size_t sz = h->map.size;
+    if (sz >= total && sz / CACHE_SLACK <= total) {
+      if (!best || sz < best->map.size) best = h;
+    } else if (sz < total && (!near || sz > near->map.size)) {
+      near = h;
+    }
+  }
+  *resize = best ? best->map.size - total >= CACHE_TRIM : near != NULL;
+  if (!best) best = near;
   if (best) cache_unlink(best);
   large_unlock();
   return best;
@@ -59,7 +72,20 @@ static segment_t *cache_take(size_t total) {
 void *large_alloc(size_t n, size_t align, bool zero) {
   size_t off = align >= SEG_SIZE ? SEG_SIZE : MAX(OS_PAGE, align);
   size_t total = ALIGN_UP(off + n, OS_PAGE);
-  segment_t *h = off == OS_PAGE ? cache_take(total) : NULL;
+  bool resize = false;
+  /* A cached mapping starts SEG_SIZE-aligned, so it serves any alignment
+   * below SEG_SIZE with the block at base + off. */
+  segment_t *h = off < SEG_SIZE ? cache_take(total, &resize) : NULL;
+  if (h && resize) {
+    os_mapping_t m = os_remap(h->map, total, SEG_SIZE);
+    if (m.base) {
+      h = m.base;
+      h->map = m; /* the header moved with the pages; pages[0] keeps its tag */
+    } else {
+      os_unmap(h->map);
+      h = NULL;
+    }
+  }
   bool fresh = !h;
   if (fresh) {
     os_mapping_t m = align >= SEG_SIZE ? os_map_tagged(total, align, SEG_SIZE, TAG_LARGE)
@@ -67,9 +93,9 @@ void *large_alloc(size_t n, size_t align, bool zero) {
     if (!m.base) return NULL;
     h = m.base;
     h->map = m;
-    h->large_off = off;
-    h->pages[LARGE_TAG_PAGE(off)].cls = CLS_LARGE;
   }
+  h->large_off = off;
+  h->pages[LARGE_TAG_PAGE(off)].cls = CLS_LARGE;
   h->large_usable = h->map.size - off;
   pol_large_alloc(h);
   char *p = (char *)h + off;
@@ -91,9 +117,16 @@ void large_free(segment_t *h, void *p) {
   __atomic_add_fetch(&g_frees, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&g_live_bytes, usable, __ATOMIC_RELAXED);
   peak_counter_add(&alloc_held_bytes, -(ptrdiff_t)usable);
-  if (h->large_off != OS_PAGE || h->map.size > CACHE_MAX_ONE || alloc_opt.decay_ms == 0) {
+  if (h->large_off >= SEG_SIZE || h->map.size > CACHE_MAX_ONE || alloc_opt.decay_ms == 0) {
     os_unmap(h->map);
     return;
+  }
+  if (h->large_off != OS_PAGE) { /* cached as a plain block: tag at pages[0] */
+    h->pages[LARGE_TAG_PAGE(h->large_off)].cls = 0;
+    h->large_off = OS_PAGE;
+    h->pages[0].cls = CLS_LARGE;
+    h->large_usable = h->map.size - OS_PAGE;
+    pol_large_free(h, p, POL_FREE); /* the header's word again, over the new fields */
   }
   h->freed_at_ms = now_ms();
   list_t victims = {NULL, NULL};
