@@ -103,6 +103,7 @@
 #define POLICY_BLOCK_HDR 0 /* no per-block header: state is out of band */
 #define POLICY_REUSE_DELAY (!HYB_OFF_REUSE) /* see above: stale frees after reuse */
 #define POLICY_CHECK_SIZES (!HYB_OFF_SIZES)
+#define POLICY_SEAL_MAP 1 /* the ownership checks rest on the map: read-only */
 
 #define HYB_BITMAP_BYTES (SEG_SIZE / ALLOC_MIN_ALIGN / 8)
 _Static_assert(POLICY_AREA + HYB_BITMAP_BYTES <= POLICY_AREA_END, "live bitmap fits page 0's policy area");

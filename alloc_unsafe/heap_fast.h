@@ -43,6 +43,7 @@ _Static_assert(BOOTSTRAP_ALIGN == SEG_SIZE && BOOTSTRAP_LEAD >= PAGE_SIZE &&
 void *malloc_slow(size_t n, size_t align);
 void free_slow(void *b, unsigned cls);
 void heap_free_slow(void *p);
+static inline void *heap_malloc_slow(size_t n) { return malloc_slow(n, ALLOC_MIN_ALIGN); }
 
 static ALWAYS_INLINE void *heap_malloc_fast(size_t n) {
   /* One compare for most sizes; n + POLICY_BLOCK_HDR cannot wrap. */

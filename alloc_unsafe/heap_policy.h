@@ -16,6 +16,7 @@
 #define POLICY_BLOCK_HDR 0   /* no per-block header */
 #define POLICY_REUSE_DELAY 0 /* the block freed last is the next handed out */
 #define POLICY_CHECK_SIZES 0 /* a claimed size is not looked at */
+#define POLICY_SEAL_MAP 0    /* the ownership map stays writable (nothing reads it) */
 
 /* Free-list links: stored as they are. */
 static ALWAYS_INLINE void *pol_link_encode(const void *slot, void *next) { return next; }

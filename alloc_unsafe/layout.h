@@ -207,6 +207,8 @@ static inline char *span_base(span_t *s) {
  *                      free after that reuse still finds the block free)
  *   POLICY_CHECK_SIZES  1: free_sized/free_aligned_sized sizes are checked
  *                      against the block (engine_size_fits)
+ *   POLICY_SEAL_MAP    1: the ownership map is made read-only at start-up
+ *                      (os_map_seal), as the policy's checks rely on it
  *   pol_large_alloc(h), pol_large_free(h, p, op)           the same, large
  *   pol_collect(s, list, n)      n blocks freed by other threads join s
  *   pol_segment_new/free(seg), pol_span_new/release(s)  metadata created

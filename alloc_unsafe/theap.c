@@ -71,7 +71,10 @@ static uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap *
 #define SPAN_OF(node) LIST_ENTRY_OR_NULL(node, span_t, link)
 #define THEAP_OF(node) LIST_ENTRY_OR_NULL(node, theap_t, link)
 
-void heap_setup(void) { size_classes_init(); }
+void heap_setup(void) {
+  size_classes_init();
+  if (POLICY_SEAL_MAP) os_map_seal();
+}
 
 /* ---- a heap's span lists (owner only) -------------------------------------- */
 static list_t *list_of(theap_t *h, const span_t *s) {

@@ -101,13 +101,16 @@ void alloc_process_init(void);
  * HEAP_FAST_MISS as 1 and, in its heap_fast.h,
  *     static inline void *heap_malloc_fast(size_t n);  NULL: missed
  *     static inline bool heap_free_fast(void *p);      false: missed
+ *     void *heap_malloc_slow(size_t n);   heap_malloc after its fast path
+ *     void heap_free_slow(void *p);       heap_free after its fast path
  * for p != NULL.  Each either completes the whole operation or misses
  * without side effects, and it must miss for every n > ALLOC_MAX_REQUEST,
  * for every bootstrap block (bootstrap.h says what memory lies in front of
  * the arena), and whenever the memcheck hooks may be on (vg.h: before
  * vg_init has decided, and under valgrind with the hooks on).  On a
- * miss malloc() and free() take the override's full, hooked path, so the
- * fast pair carries neither the size limit test nor the valgrind test. */
+ * miss malloc() and free() take the override's full, hooked path, which calls
+ * the slow halves directly (the fast half has just missed), so the fast pair
+ * carries neither the size limit test nor the valgrind test. */
 #ifndef HEAP_FAST_MISS
 #define HEAP_FAST_MISS 0
 #endif

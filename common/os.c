@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "counter.h"
+#include "fatal.h"
 #include "os.h"
 #include "util.h"
 
@@ -30,9 +31,12 @@ static void *raw_map(void *hint, size_t size, int prot, int extra) {
 /* ---- the ownership map (os.h) --------------------------------------------
  * Lookups are lock-free; updates hold g_own_lock, a spin lock so that the
  * fork child can simply reset it (os_fork_child). */
-uint8_t *os_own_l1[OS_OWN_L1];
-uint8_t os_own_grain[OS_GRAINS];
+uint8_t *os_own_l1[OS_OWN_L1] __attribute__((aligned(OS_PAGE)));
+uint8_t os_own_grain[OS_GRAINS] __attribute__((aligned(OS_PAGE)));
 static int g_own_lock;
+/* os_map_seal: the map's pages are read-only, and each update opens the
+ * pages it writes for the time of the write (under g_own_lock). */
+static bool g_sealed;
 
 static void own_lock(void) {
   while (__atomic_exchange_n(&g_own_lock, 1, __ATOMIC_ACQUIRE)) sched_yield();
@@ -42,15 +46,31 @@ void os_fork_prepare(void) { own_lock(); }
 void os_fork_parent(void) { own_unlock(); }
 void os_fork_child(void) { __atomic_store_n(&g_own_lock, 0, __ATOMIC_RELEASE); }
 
+/* Open [p, p+n) of the map for writing, or close it again, when sealed.
+ * Readers never fault: the pages stay readable throughout. */
+static void own_open(void *p, size_t n, bool open) {
+  if (!g_sealed || !n) return;
+  uintptr_t a = ALIGN_DOWN((uintptr_t)p, OS_PAGE), e = ALIGN_UP((uintptr_t)p + n, OS_PAGE);
+  int saved = errno;
+  if (mprotect((void *)a, e - a, open ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
+    alloc_fatal("os: cannot change the ownership map's protection", p);
+  errno = saved;
+}
+
 /* The grains [base, base+size) touches: a grain it covers whole gets tag
  * (when the pages did: ok), any other loses its tag (os.h: 0 says nothing). */
 static void grain_set(uintptr_t a, uintptr_t end, uint8_t tag, bool ok) {
-  for (uintptr_t g = a >> OS_GRAIN_SHIFT; g < OS_GRAINS && g << OS_GRAIN_SHIFT < end; g++) {
+  uintptr_t g0 = a >> OS_GRAIN_SHIFT, g1 = g0;
+  for (uintptr_t g = g0; g < OS_GRAINS && g << OS_GRAIN_SHIFT < end; g++) g1 = g + 1;
+  bool opened = false;
+  for (uintptr_t g = g0; g < g1; g++) {
     bool whole = g << OS_GRAIN_SHIFT >= a && (g + 1) << OS_GRAIN_SHIFT <= end;
     uint8_t t = whole && ok ? tag : 0;
-    if (__atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) != t)
-      __atomic_store_n(&os_own_grain[g], t, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) == t) continue;
+    if (!opened) own_open(&os_own_grain[g], g1 - g, opened = true);
+    __atomic_store_n(&os_own_grain[g], t, __ATOMIC_RELAXED);
   }
+  if (opened) own_open(&os_own_grain[g0], g1 - g0, false);
 }
 
 /* Record tag for every page of [base, base+size).  false when a leaf could
@@ -69,23 +89,39 @@ static bool own_set(const void *base, size_t size, uint8_t tag) {
     uintptr_t stop = MIN(end, leaf_end);
     uint8_t *leaf = os_own_l1[slot];
     if (!leaf && tag) {
-      leaf = raw_map(NULL, OS_OWN_LEAF, PROT_READ | PROT_WRITE, 0);
+      leaf = raw_map(NULL, OS_OWN_LEAF, g_sealed ? PROT_READ : PROT_READ | PROT_WRITE, 0);
       if (!leaf) {
         ok = false;
         break;
       }
       __atomic_add_fetch(&g_meta, OS_OWN_LEAF, __ATOMIC_RELAXED);
+      own_open(&os_own_l1[slot], sizeof os_own_l1[slot], true);
       __atomic_store_n(&os_own_l1[slot], leaf, __ATOMIC_RELEASE);
+      own_open(&os_own_l1[slot], sizeof os_own_l1[slot], false);
     }
     if (leaf) {
       size_t first = (a >> 12) & (OS_OWN_LEAF - 1), n = (stop - a) >> 12;
+      own_open(&leaf[first], n, true);
       for (size_t i = 0; i < n; i++) __atomic_store_n(&leaf[first + i], tag, __ATOMIC_RELAXED);
+      own_open(&leaf[first], n, false);
     }
     a = stop;
   }
   if (tag) grain_set((uintptr_t)base, end, tag, ok);
   own_unlock();
   return ok;
+}
+
+void os_map_seal(void) {
+  own_lock();
+  if (!g_sealed) {
+    g_sealed = true;
+    own_open(os_own_l1, sizeof os_own_l1, false);
+    own_open(os_own_grain, sizeof os_own_grain, false);
+    for (size_t i = 0; i < OS_OWN_L1; i++)
+      if (os_own_l1[i]) own_open(os_own_l1[i], OS_OWN_LEAF, false);
+  }
+  own_unlock();
 }
 
 /* ---- mapping ---------------------------------------------------------------- */

@@ -158,6 +158,12 @@ static inline uint8_t os_grain_tag(const void *p) {
   return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
 }
 
+/* From now on the map (both levels and the coarse map) is read-only for the
+ * program: os.c opens the pages an update writes only for that write.  For
+ * a heap whose checks rely on the map (alloc_hybrid); it costs two mprotect
+ * calls per mapping made or given back. */
+void os_map_seal(void);
+
 /* Bytes currently mapped through this layer, and the peak. */
 size_t os_bytes_mapped(void);
 size_t os_bytes_mapped_peak(void);

@@ -61,17 +61,6 @@ static COLD void *malloc_vg(size_t n) {
   return p;
 }
 
-/* With HEAP_MALLOC_SETS_ERRNO (heap.h) the heap's answer is returned as it
- * is, so its slow path is a tail call and malloc needs no stack frame. */
-static ALWAYS_INLINE void *malloc_checked(size_t n) {
-  if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
-  if (unlikely(!vg_known_off)) return malloc_vg(n);
-  if (HEAP_MALLOC_SETS_ERRNO) return heap_malloc(n);
-  void *p = heap_malloc(n);
-  if (unlikely(!p)) return fail_enomem();
-  return p;
-}
-
 /* A bootstrap block is freed: the heap may check it first (heap.h), then
  * the arena remembers it (never reused). */
 static COLD void free_bootstrap(void *p) {
@@ -84,22 +73,21 @@ static COLD void free_vg(void *p) {
   heap_free(p);
 }
 
-/* p != NULL, not a bootstrap block.  The memcheck hook is a tail call of its
- * own, so the fast path saves no register across a call and needs no stack
- * frame. */
-static ALWAYS_INLINE void free_checked(void *p) {
-  if (unlikely(!vg_known_off)) return free_vg(p);
-  heap_free(p);
-}
-
 #if HEAP_FAST_MISS
-/* The heap's fast pair first (heap.h: it misses for everything the checks
- * above look for, and for bootstrap blocks), then the checked path, out of
- * line. */
-static COLD void *malloc_miss(size_t n) { return malloc_checked(n); }
+/* The heap's fast pair first (heap.h: it misses for huge sizes, under the
+ * memcheck hooks and for bootstrap blocks), then the checks and the heap's
+ * slow half, out of line. */
+static COLD void *malloc_miss(size_t n) {
+  if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
+  if (unlikely(!vg_known_off)) return malloc_vg(n);
+  void *p = heap_malloc_slow(n);
+  if (HEAP_MALLOC_SETS_ERRNO) return p;
+  return p ? p : fail_enomem();
+}
 static COLD void free_miss(void *p) {
   if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
-  free_checked(p);
+  if (unlikely(!vg_known_off)) return free_vg(p);
+  heap_free_slow(p);
 }
 
 EXPORT void *PUB(malloc)(size_t n) {
@@ -115,12 +103,24 @@ EXPORT void PUB(free)(void *p) {
   free_miss(p);
 }
 #else
-EXPORT void *PUB(malloc)(size_t n) { return malloc_checked(n); }
+/* With HEAP_MALLOC_SETS_ERRNO (heap.h) the heap's answer is returned as it
+ * is, so its slow path is a tail call and malloc needs no stack frame. */
+EXPORT void *PUB(malloc)(size_t n) {
+  if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
+  if (unlikely(!vg_known_off)) return malloc_vg(n);
+  if (HEAP_MALLOC_SETS_ERRNO) return heap_malloc(n);
+  void *p = heap_malloc(n);
+  if (unlikely(!p)) return fail_enomem();
+  return p;
+}
 
+/* The memcheck hook is a tail call of its own, so the fast path saves no
+ * register across a call and needs no stack frame. */
 EXPORT void PUB(free)(void *p) {
   if (unlikely(!p)) return;
   if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
-  free_checked(p);
+  if (unlikely(!vg_known_off)) return free_vg(p);
+  heap_free(p);
 }
 #endif
 
