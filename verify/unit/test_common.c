@@ -62,6 +62,53 @@ static void test_os(void) {
   os_unmap(guard);
 }
 
+/* 1 if reading (or writing) *p kills a forked child with SIGSEGV. */
+static int access_faults(void *p, int write) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (write) *(volatile char *)p = 1;
+    else (void)*(volatile char *)p;
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+}
+
+/* The coarse map (os.h): a grain's tag only where one mapping covers it
+ * whole, lost as soon as part of it goes; then os_map_seal makes the map
+ * read-only while updates go on working. */
+static void test_grain_map_and_seal(void) {
+  os_mapping_t g = os_map_tagged(2 * OS_GRAIN, OS_GRAIN, 0, 9);
+  CHECK(g.base && (uintptr_t)g.base % OS_GRAIN == 0);
+  char *b = g.base;
+  CHECK(os_grain_tag(b) == 9 && os_grain_tag(b + 2 * OS_GRAIN - 1) == 9);
+  CHECK(os_grain_tag(b - 1) != 9 && os_grain_tag(b + 2 * OS_GRAIN) != 9);
+  os_unmap_range(b + OS_GRAIN, OS_PAGE); /* part of the second grain goes */
+  CHECK(os_grain_tag(b) == 9 && os_grain_tag(b + OS_GRAIN + OS_PAGE) == 0);
+  CHECK(os_tag_of(b + OS_GRAIN + OS_PAGE) == 9);
+  os_mapping_t small = os_map_tagged(4 * OS_PAGE, OS_GRAIN, 0, 9);
+  CHECK(small.base && os_grain_tag(small.base) == 0 && os_tag_of(small.base) == 9);
+  CHECK(os_grain_tag((void *)0xffff800000000000ull) == 0 && os_grain_tag(NULL) == 0);
+
+  os_map_seal();
+  uintptr_t a = (uintptr_t)b;
+  CHECK(access_faults(&os_own_grain[a >> OS_GRAIN_SHIFT], 1));
+  CHECK(access_faults(&os_own_l1[a >> OS_OWN_LEAF_SHIFT], 1));
+  CHECK(access_faults(&os_own_l1[a >> OS_OWN_LEAF_SHIFT][(a >> 12) & (OS_OWN_LEAF - 1)], 1));
+  CHECK(!access_faults(&os_own_grain[a >> OS_GRAIN_SHIFT], 0));
+  /* Updates after the seal: mapping, unmapping, a fresh leaf. */
+  os_unmap(small);
+  CHECK(os_tag_of(small.base) == 0);
+  os_unmap_range(b, OS_GRAIN + OS_PAGE);
+  CHECK(os_grain_tag(b) == 0 && os_tag_of(b) == 0 && os_tag_of(b + OS_GRAIN + OS_PAGE) == 9);
+  os_unmap_range(b + OS_GRAIN + OS_PAGE, OS_GRAIN - OS_PAGE);
+  os_mapping_t n = os_map_tagged(OS_GRAIN, OS_GRAIN, 0, 11);
+  CHECK(n.base && os_grain_tag(n.base) == 11 && access_faults(&os_own_grain[(uintptr_t)n.base >> OS_GRAIN_SHIFT], 1));
+  os_unmap(n);
+  CHECK(os_grain_tag(n.base) == 0);
+}
+
 /* The ownership map answers for any pointer value, at page granularity. */
 static void test_owner_map(void) {
   static const uintptr_t wild[] = {0, 1, 0xfff, 0xdeadbeefdeadbeefull, 0xffff800000000000ull,
@@ -103,18 +150,6 @@ static void test_owner_map(void) {
   CHECK(os_bytes_meta() > 0);
 }
 
-/* 1 if reading (or writing) *p kills a forked child with SIGSEGV. */
-static int access_faults(void *p, int write) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (write) *(volatile char *)p = 1;
-    else (void)*(volatile char *)p;
-    _exit(0);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
-}
 
 static void test_reserve_guard(void) {
   size_t page = os_page_size();
@@ -496,6 +531,7 @@ int main(int argc, char **argv) {
   test_seal();
   test_os();
   test_owner_map();
+  test_grain_map_and_seal();
   test_reserve_guard();
   test_bootstrap();
   test_options();
