@@ -98,9 +98,19 @@ static bool radix_set1(uintptr_t a, slab_meta_t *m) {
     pthread_mutex_lock(&g_meta_mu);
     leaf = chk_radix[a >> 32];
     if (!leaf) {
-      os_mapping_t lm = os_map_tagged(RADIX_LEAF * sizeof(void *), OS_PAGE, 0, TAG_META);
-      leaf = lm.base;
-      if (leaf) __atomic_store_n(&chk_radix[a >> 32], leaf, __ATOMIC_RELEASE);
+      /* A leaf sits between guard pages, as every other metadata mapping:
+       * a run over its end faults instead of reaching a neighbour.  Leaves
+       * are never unmapped. */
+      size_t bytes = RADIX_LEAF * sizeof(void *);
+      os_mapping_t lm = os_map_tagged(bytes + 2 * OS_PAGE, OS_PAGE, 0, TAG_META);
+      if (lm.base && os_guard(&lm, lm.base, OS_PAGE) &&
+          os_guard(&lm, (char *)lm.base + OS_PAGE + bytes, OS_PAGE)) {
+        os_name(lm.base, lm.size, "alloc_checked chunk table");
+        leaf = (slab_meta_t **)(void *)((char *)lm.base + OS_PAGE);
+        __atomic_store_n(&chk_radix[a >> 32], leaf, __ATOMIC_RELEASE);
+      } else if (lm.base) {
+        os_unmap(lm);
+      }
     }
     pthread_mutex_unlock(&g_meta_mu);
     if (!leaf) return false;
