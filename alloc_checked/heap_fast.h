@@ -81,7 +81,15 @@ static ALWAYS_INLINE void *chk_take(tcache_t *tc, void *p, uint32_t cls) {
   if (unlikely(__atomic_fetch_or(&m->live[idx >> 6], bit, __ATOMIC_RELAXED) & bit))
     chk_take_failed(p, 0);
   size_t size = sc->size;
-  if (CFG.zero && unlikely(!slot_is_zero(p, size))) chk_take_failed(p, 1);
+  if (CFG.zero) { /* a slot never handed out is as mmap gave it: no check */
+    uint64_t *u = &m->used[idx >> 6];
+    if (likely(__atomic_load_n(u, __ATOMIC_RELAXED) & bit)) {
+      if (unlikely(!slot_is_zero(p, size))) chk_take_failed(p, 1);
+    } else {
+      __atomic_fetch_or(u, bit, __ATOMIC_RELAXED);
+      chk_took_fresh = true; /* calloc checks this one itself */
+    }
+  }
   if (CFG.canary) *(uint64_t *)((char *)p + size - CANARY_BYTES) = canary_of(p);
   tc->nmalloc[cls]++;
   if (unlikely(vg_on)) return chk_take_vg(p, size); /* bytes past the block: no-access */

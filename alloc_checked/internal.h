@@ -20,7 +20,12 @@
  *   avail bit i = slot i is free and in the slab (not in a thread cache or
  *                 a quarantine);
  *   new bit i, new[] bit i = slot i came from operator new / new[] (both
- *                 clear: malloc), while live; both clear while free.
+ *                 clear: malloc), while live; both clear while free;
+ *   used bit i  = slot i was handed out at least once since the slab was
+ *                 mapped (set on its first take, never cleared).  A slot
+ *                 never used is still as the OS gave it, all zero, and no
+ *                 program can have freed it, so the zero check on reuse
+ *                 skips it (nothing was ever freed there to write after).
  * Invariants: live & avail == 0;  navail == popcount(avail);
  *   slots neither live nor avail are in exactly one thread cache or
  *   quarantine;  chunk_meta(base) == meta <=> meta->base == base.
@@ -120,6 +125,7 @@ typedef struct slab_meta {
   uint64_t avail[BITMAP_WORDS]; /* under the class lock */
   uint64_t knew[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW) */
   uint64_t karr[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW_ARRAY) */
+  uint64_t used[BITMAP_WORDS];  /* atomic: slot handed out since the slab was mapped */
 } slab_meta_t;
 
 /* The chunk table: chunk number (address >> 16) -> slab meta, two levels
@@ -224,6 +230,9 @@ typedef struct tcache {
   list_node_t node; /* all tcaches, under chk_tc_mu */
 } tcache_t;
 extern __thread tcache_t *tls_tc;
+/* Set by a take that skipped the zero check (a never-used slot), so calloc
+ * knows to check that slot itself; calloc clears it first. */
+extern __thread bool chk_took_fresh;
 
 tcache_t *tc_get_slow(void); /* NULL: cannot have one now (serve by lock) */
 /* Cold paths of the hot pair (tcache.c). */
@@ -237,6 +246,7 @@ void tc_fork_parent(void);
 void tc_fork_child(void);
 void tc_flush_all_own(void);
 void tc_validate_own(void); /* fatal on a cached slot written after free */
+void tc_validate_other(void); /* the same for other threads' caches, race-aware */
 
 /* ---- large blocks (large.c) --------------------------------------------------- */
 void *large_alloc(size_t n, size_t align, bool zero);

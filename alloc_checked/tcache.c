@@ -14,6 +14,7 @@
 #include "vg.h"
 
 __thread tcache_t *tls_tc __attribute__((tls_model("initial-exec")));
+__thread bool chk_took_fresh __attribute__((tls_model("initial-exec")));
 chk_cfg_page_t chk_cfg_page __attribute__((aligned(4096)));
 static pthread_mutex_t g_tc_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_cfg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -52,27 +53,40 @@ void chk_cfg_init(void) {
 
 /* ---- moving slots between a cache and the slabs ------------------------------- */
 
+/* Cache entries change by whole-word atomic stores (plain movs), so that
+ * validate (tc_validate_other) can read another thread's cache while its
+ * owner runs; an entry is cleared before its slot goes back to its slab. */
+static ALWAYS_INLINE void entry_set(void **e, void *p) { __atomic_store_n(e, p, __ATOMIC_RELAXED); }
+
 static void tc_release(tcache_t *tc) { /* every slot back to its slab */
+  void *tmp[TC_SLOTS];
   for (uint32_t c = 0; c < NCLASSES; c++) {
     tc_bin_t *b = &tc->bin[c];
-    slab_return(c, b->slot, b->n);
-    memset(b->slot, 0, b->n * sizeof(void *)); /* no stale copies (memcheck's leak check) */
+    uint32_t n = b->n;
+    for (uint32_t k = 0; k < n; k++) { /* no stale copies (memcheck's leak check) */
+      tmp[k] = b->slot[k];
+      entry_set(&b->slot[k], NULL);
+    }
     b->n = 0;
+    slab_return(c, tmp, n);
   }
   for (uint32_t j = 0; j < QUAR_SLOTS; j++) {
-    if (tc->quar[j]) slab_return(tc->quar_cls[j], &tc->quar[j], 1);
-    tc->quar[j] = NULL;
+    void *p = tc->quar[j];
+    entry_set(&tc->quar[j], NULL);
+    if (p) slab_return(tc->quar_cls[j], &p, 1);
   }
   tc->quar_n = 0;
 }
 
 void chk_bin_flush(tcache_t *tc, uint32_t cls) {
   tc_bin_t *b = &tc->bin[cls];
-  uint32_t half = b->n / 2;
-  slab_return(cls, b->slot, half);
-  memmove(b->slot, b->slot + half, (b->n - half) * sizeof(void *));
-  memset(b->slot + (b->n - half), 0, half * sizeof(void *)); /* no stale copies */
-  b->n -= half;
+  void *tmp[TC_SLOTS];
+  uint32_t half = b->n / 2, n = b->n;
+  for (uint32_t k = 0; k < half; k++) tmp[k] = b->slot[k];
+  for (uint32_t k = 0; k < n - half; k++) entry_set(&b->slot[k], b->slot[k + half]);
+  for (uint32_t k = n - half; k < n; k++) entry_set(&b->slot[k], NULL); /* no stale copies */
+  b->n = n - half;
+  slab_return(cls, tmp, half);
 }
 
 /* Fold a cache's counts into its classes (it is going away). */
@@ -158,9 +172,12 @@ static void *take_slot(tcache_t *tc, void *p, uint32_t cls) {
     ALLOC_FATAL(METADATA_CORRUPT, p);
   if (cls != 0) {
     size_t size = chk_classes[cls].size;
-    if (CFG.zero) {
+    uint64_t *u = &m->used[idx >> 6];
+    if (CFG.zero && (__atomic_fetch_or(u, bit, __ATOMIC_RELAXED) & bit)) { /* as chk_take */
       for (size_t k = 0; k < size; k++)
         if (((unsigned char *)p)[k]) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+    } else if (CFG.zero) {
+      chk_took_fresh = true;
     }
     if (CFG.canary) *(uint64_t *)((char *)p + size - CANARY_BYTES) = canary_of(p);
     vg_close(p, size);
@@ -281,6 +298,61 @@ void tc_validate_own(void) {
   }
   for (uint32_t j = 0; j < QUAR_SLOTS; j++)
     if (tc->quar[j]) check_free_slot(tc->quar[j], tc->quar_cls[j]);
+}
+
+/* One entry of another thread's cache (g_tc_mu held: the cache cannot go
+ * away, but its owner runs on).  The entry must be a slot of class cls (of
+ * any class but 0 for a quarantine entry, whose class byte is written
+ * apart from it).  With the zero feature, its bytes must still read zero:
+ * that is read under the slot's class lock (its slab cannot be unmapped
+ * meanwhile) and reported only if nothing moved while it was read: the
+ * entry still holds the slot, the slot is still not live, and the owner's
+ * take and free counts of the class did not change (x86-64 stores are seen
+ * in order, so a write the owner's program made after taking the slot is
+ * seen only with the take's count).  A slot in flux is skipped, never
+ * reported. */
+static void check_other_entry(tcache_t *tc, void **e, uint32_t cls) {
+  void *p = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+  if (!p) return; /* taken meanwhile */
+  uint32_t idx;
+  slab_meta_t *m = slot_of(p, &idx);
+  if (!m || (cls == NCLASSES ? m->cls == 0 : m->cls != cls)) ALLOC_FATAL(VALIDATE, p);
+  uint32_t c = m->cls;
+  if (!CFG.zero || c == 0) return; /* class 0 is PROT_NONE: nothing to read */
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  pthread_mutex_lock(&chk_class[c].mu);
+  uint64_t a0 = __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE);
+  uint64_t f0 = __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE);
+  bool dirty = false;
+  if (__atomic_load_n(e, __ATOMIC_ACQUIRE) == p && slot_of(p, &idx) == m &&
+      !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit)) {
+    const uint64_t *w = p;
+    for (size_t k = 0; k < chk_classes[c].size / 8 && !dirty; k++)
+      dirty = __atomic_load_n(&w[k], __ATOMIC_RELAXED) != 0;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    dirty = dirty && __atomic_load_n(e, __ATOMIC_ACQUIRE) == p &&
+            !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit) &&
+            __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE) == a0 &&
+            __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE) == f0;
+  }
+  pthread_mutex_unlock(&chk_class[c].mu);
+  if (dirty) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+}
+
+/* Every other thread's cache and quarantine (see check_other_entry). */
+void tc_validate_other(void) {
+  pthread_mutex_lock(&g_tc_mu);
+  for (list_node_t *nd = g_tcaches.head; nd; nd = nd->next) {
+    tcache_t *tc = LIST_ENTRY(nd, tcache_t, node);
+    if (tc == tls_tc) continue;
+    for (uint32_t c = 0; c < NCLASSES; c++) {
+      uint32_t n = __atomic_load_n(&tc->bin[c].n, __ATOMIC_ACQUIRE);
+      if (n > TC_SLOTS) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
+      for (uint32_t k = 0; k < TC_SLOTS; k++) check_other_entry(tc, &tc->bin[c].slot[k], c);
+    }
+    for (uint32_t j = 0; j < QUAR_SLOTS; j++) check_other_entry(tc, &tc->quar[j], NCLASSES);
+  }
+  pthread_mutex_unlock(&g_tc_mu);
 }
 
 /* malloc_trim: the calling thread's cache goes back too. */

@@ -13,6 +13,7 @@
  * calls operator new / delete through dlsym, free through libc's name.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -121,6 +122,57 @@ static void m_object_size(void) {
   }
 }
 
+/* alloc_validate reads other threads' caches: a thread frees a block,
+ * writes into it and waits (its cache keeps the slot); validate run by
+ * another thread must report the write. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+static int g_stage;
+static void *uaf_then_wait(void *arg) {
+  char *p = checked_malloc(200);
+  checked_free(p);
+  poke(p, 100, 'A');
+  pthread_mutex_lock(&g_mu);
+  g_stage = 1;
+  pthread_cond_broadcast(&g_cv);
+  while (g_stage != 2) pthread_cond_wait(&g_cv, &g_mu); /* never: main dies first */
+  pthread_mutex_unlock(&g_mu);
+  return arg;
+}
+static void m_validate_other(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, uaf_then_wait, NULL)) _exit(7);
+  pthread_mutex_lock(&g_mu);
+  while (g_stage != 1) pthread_cond_wait(&g_cv, &g_mu);
+  pthread_mutex_unlock(&g_mu);
+  (void)checked_alloc_validate(); /* caught: it does not return */
+  _exit(0);
+}
+/* ... and never reports a slot its owner is moving: two threads churn
+ * (malloc, write every byte, free) while this one validates. */
+static volatile int g_stop;
+static void *churn_writes(void *arg) {
+  uint64_t r = (uintptr_t)arg;
+  void *keep[64] = {0};
+  while (!g_stop) {
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    size_t k = (r >> 33) % 64, n = 1 + (r >> 40) % 3000;
+    checked_free(keep[k]);
+    keep[k] = checked_malloc(n);
+    memset(keep[k], 0x5a, n);
+  }
+  for (int k = 0; k < 64; k++) checked_free(keep[k]);
+  return NULL;
+}
+static void m_validate_busy(void) {
+  pthread_t t[2];
+  for (uintptr_t i = 0; i < 2; i++)
+    if (pthread_create(&t[i], NULL, churn_writes, (void *)(i + 1))) _exit(7);
+  for (int i = 0; i < 1000; i++) (void)checked_alloc_validate();
+  g_stop = 1;
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 #define NO_RQ "ALLOC_CHECKED_RANDOM=off ALLOC_CHECKED_QUARANTINE=off"
 typedef struct test_case {
@@ -159,6 +211,9 @@ static const test_case_t g_cases[] = {
     {"light_explicit_on", m_zero, "ALLOC_CHECKED_PRESET=light ALLOC_CHECKED_ZERO=on", 0, SIGABRT,
      "write after free"},
     {"object_size", m_object_size, "", 0, 0, NULL},
+    {"validate_other_thread", m_validate_other, "", 0, SIGABRT, "write after free"},
+    {"validate_other_thread_zero_off", m_validate_other, "ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
+    {"validate_busy_threads", m_validate_busy, "", 0, 0, NULL},
 };
 
 /* Run case c in a child re-executing this program; check how it ended. */
