@@ -74,7 +74,7 @@ static void free_checked(void *p, size_t claimed, size_t align) {
   if (!(__atomic_fetch_and(&m->live[idx >> 6], ~bit, __ATOMIC_RELAXED) & bit))
     chk_report(BAD_DOUBLE_SMALL, HEAP_OP_FREE, p);
   if (cls != 0 && CFG.zero) memset(p, 0, chk_classes[cls].size);
-  if (tc && tc->bin[0].n < TC_SLOTS) { /* class 0, cached */
+  if (tc && tc->bin[0].n < chk_classes[0].tc_cap) { /* class 0, cached */
     tc->bin[0].slot[tc->bin[0].n++] = p;
     tc->nfree[0]++;
     return;

@@ -145,7 +145,7 @@ static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, u
     cls = ocls;
   }
   tc_bin_t *b = &tc->bin[cls];
-  if (unlikely(b->n == TC_SLOTS)) return chk_push_full(tc, p, cls);
+  if (unlikely(b->n >= chk_classes[cls].tc_cap)) return chk_push_full(tc, p, cls);
   b->slot[b->n++] = p;
 }
 

@@ -84,10 +84,16 @@ enum { NCLASSES = 0 CHK_CLASS_LIST(CHK_COUNT_) };
  * slots, so guard pages and metadata stay a small share). */
 #define SPAN_OF(s) ((s) <= 512 ? CHUNK : (s) <= 4096 ? 4 * CHUNK : (s) <= 16384 ? 8 * CHUNK : 16 * CHUNK)
 #define SPAN_MAX (16 * CHUNK)
+/* A thread caches at most TC_CAP_OF(s) free slots of a class: TC_SLOTS of
+ * the small ones, fewer of the big (about 256 KiB a class, at least 4), so
+ * caches of big slots do not pin memory (a lock trip is cheap next to what
+ * a big slot costs anyway). */
+#define TC_CAP_OF(s) ((s) <= 4096 ? TC_SLOTS : (256u << 10) / (s) < 4 ? 4u : (256u << 10) / (s))
 typedef struct size_class {
   uint32_t size;   /* slot bytes */
   uint32_t nslots; /* span / size (<= MAX_SLOTS) */
   uint32_t span;   /* slab bytes, a multiple of CHUNK */
+  uint32_t tc_cap; /* TC_CAP_OF(size): a thread cache's most slots of it */
   uint64_t inv;    /* ceil(2^40 / size): slot index = off * inv >> 40, exact for off < SPAN_MAX (2^20) */
 } size_class_t;
 extern const size_class_t chk_classes[NCLASSES];
@@ -213,7 +219,7 @@ void *meta_alloc(size_t size);
 void meta_free(void *p, size_t size);
 
 /* ---- thread caches ------------------------------------------------------------ */
-#define TC_SLOTS 32   /* free slots per class per thread */
+#define TC_SLOTS 64   /* free slots per class per thread (most: size_class_t.tc_cap) */
 #define QUAR_SLOTS 64 /* per-thread quarantine ring */
 typedef struct tc_bin {
   uint32_t n;

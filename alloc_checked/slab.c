@@ -12,7 +12,8 @@
 
 const size_class_t chk_classes[NCLASSES] = {
 #define CHK_CLASS_ROW(s) \
-  {s, (uint32_t)(SPAN_OF(s) / (s)), (uint32_t)SPAN_OF(s), (((uint64_t)1 << 40) + (s) - 1) / (s)},
+  {s, (uint32_t)(SPAN_OF(s) / (s)), (uint32_t)SPAN_OF(s), (uint32_t)TC_CAP_OF(s),             \
+   (((uint64_t)1 << 40) + (s) - 1) / (s)},
     CHK_CLASS_LIST(CHK_CLASS_ROW)
 #undef CHK_CLASS_ROW
 };

@@ -216,7 +216,7 @@ void *chk_alloc_class(uint32_t cls) {
   tc_bin_t *b = &tc->bin[cls];
   if (b->n == 0) {
     if (CFG.zero && CFG.quarantine) quar_audit(tc);
-    b->n = slab_refill(cls, b->slot, TC_SLOTS / 2);
+    b->n = slab_refill(cls, b->slot, chk_classes[cls].tc_cap / 2);
     if (b->n == 0) {
       tc_release(tc); /* give back what this thread holds, then try once more */
       slab_trim(0);
@@ -293,7 +293,7 @@ void tc_validate_own(void) {
   tcache_t *tc = tls_tc;
   if (!tc) return;
   for (uint32_t c = 0; c < NCLASSES; c++) {
-    if (tc->bin[c].n > TC_SLOTS) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
+    if (tc->bin[c].n > chk_classes[c].tc_cap) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
     for (uint32_t k = 0; k < tc->bin[c].n; k++) check_free_slot(tc->bin[c].slot[k], c);
   }
   for (uint32_t j = 0; j < QUAR_SLOTS; j++)
@@ -347,7 +347,7 @@ void tc_validate_other(void) {
     if (tc == tls_tc) continue;
     for (uint32_t c = 0; c < NCLASSES; c++) {
       uint32_t n = __atomic_load_n(&tc->bin[c].n, __ATOMIC_ACQUIRE);
-      if (n > TC_SLOTS) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
+      if (n > chk_classes[c].tc_cap) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
       for (uint32_t k = 0; k < TC_SLOTS; k++) check_other_entry(tc, &tc->bin[c].slot[k], c);
     }
     for (uint32_t j = 0; j < QUAR_SLOTS; j++) check_other_entry(tc, &tc->quar[j], NCLASSES);
