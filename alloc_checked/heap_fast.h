@@ -81,11 +81,13 @@ static ALWAYS_INLINE void *chk_take(tcache_t *tc, void *p, uint32_t cls) {
   if (unlikely(__atomic_fetch_or(&m->live[idx >> 6], bit, __ATOMIC_RELAXED) & bit))
     chk_take_failed(p, 0);
   size_t size = sc->size;
-  if (CFG.zero) { /* a slot never handed out is as mmap gave it: no check */
+  if (CFG.zero) {
     uint64_t *u = &m->used[idx >> 6];
     if (likely(__atomic_load_n(u, __ATOMIC_RELAXED) & bit)) {
       if (unlikely(!slot_is_zero(p, size))) chk_take_failed(p, 1);
-    } else {
+    } else { /* never handed out: as mmap gave it, but for an underflow of
+                the slot above, which must have reached its last bytes */
+      if (unlikely(!slot_is_zero((char *)p + size - 16, 16))) chk_take_failed(p, 1);
       __atomic_fetch_or(u, bit, __ATOMIC_RELAXED);
       chk_took_fresh = true; /* calloc checks this one itself */
     }

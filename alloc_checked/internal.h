@@ -23,9 +23,11 @@
  *                 clear: malloc), while live; both clear while free;
  *   used bit i  = slot i was handed out at least once since the slab was
  *                 mapped (set on its first take, never cleared).  A slot
- *                 never used is still as the OS gave it, all zero, and no
- *                 program can have freed it, so the zero check on reuse
- *                 skips it (nothing was ever freed there to write after).
+ *                 never used is as the OS gave it, all zero, but where a
+ *                 neighbour's misuse reached it: an overflow from below
+ *                 meets that neighbour's canary first, an underflow from
+ *                 above writes this slot's last bytes.  So its first take
+ *                 checks only its last 16 bytes, not every byte.
  * Invariants: live & avail == 0;  navail == popcount(avail);
  *   slots neither live nor avail are in exactly one thread cache or
  *   quarantine;  chunk_meta(base) == meta <=> meta->base == base.

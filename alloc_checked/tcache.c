@@ -173,11 +173,11 @@ static void *take_slot(tcache_t *tc, void *p, uint32_t cls) {
   if (cls != 0) {
     size_t size = chk_classes[cls].size;
     uint64_t *u = &m->used[idx >> 6];
-    if (CFG.zero && (__atomic_fetch_or(u, bit, __ATOMIC_RELAXED) & bit)) { /* as chk_take */
-      for (size_t k = 0; k < size; k++)
+    if (CFG.zero) { /* as chk_take: a slot never used has its last bytes checked */
+      bool used = __atomic_fetch_or(u, bit, __ATOMIC_RELAXED) & bit;
+      for (size_t k = used ? 0 : size - 16; k < size; k++)
         if (((unsigned char *)p)[k]) ALLOC_FATAL(WRITE_AFTER_FREE, p);
-    } else if (CFG.zero) {
-      chk_took_fresh = true;
+      if (!used) chk_took_fresh = true;
     }
     if (CFG.canary) *(uint64_t *)((char *)p + size - CANARY_BYTES) = canary_of(p);
     vg_close(p, size);
