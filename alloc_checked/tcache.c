@@ -328,8 +328,7 @@ static void check_other_entry(tcache_t *tc, void **e, uint32_t cls) {
       !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit)) {
     const uint64_t *w = p;
     for (size_t k = 0; k < chk_classes[c].size / 8 && !dirty; k++)
-      dirty = __atomic_load_n(&w[k], __ATOMIC_RELAXED) != 0;
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      dirty = __atomic_load_n(&w[k], __ATOMIC_ACQUIRE) != 0; /* the re-reads below come after */
     dirty = dirty && __atomic_load_n(e, __ATOMIC_ACQUIRE) == p &&
             !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit) &&
             __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE) == a0 &&

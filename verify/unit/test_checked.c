@@ -173,6 +173,50 @@ static void m_validate_busy(void) {
   for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
 }
 
+/* The chunk table's leaves sit between guard pages.  This kernel may not
+ * name mappings, so a leaf is found by its shape in /proc/self/maps: an
+ * anonymous rw mapping of exactly one leaf's size (2^16 pointers, 512 KiB;
+ * no other mapping of this process has that size when only a 40-byte block
+ * was allocated: slabs of 512 KiB hold 4 KiB..16 KiB slots) with a
+ * PROT_NONE mapping right below and right above it.  Exits 3 when no
+ * mapping of that size is found, 4 when one lacks a guard. */
+static void m_radix_guards(void) {
+  checked_free(launder(checked_malloc(40))); /* a slab, so a leaf exists */
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) _exit(3);
+  enum { MAXV = 4096 };
+  static uintptr_t lo[MAXV], hi[MAXV];
+  static char perm[MAXV][8], anon[MAXV];
+  int n = 0, leaves = 0, guarded = 0;
+  char line[512];
+  while (n < MAXV && fgets(line, sizeof line, f)) {
+    unsigned long a, b, off, ino;
+    char dev[16];
+    int end = 0;
+    if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %n", &a, &b, perm[n], &off, dev, &ino, &end) < 6)
+      continue;
+    lo[n] = a;
+    hi[n] = b;
+    anon[n] = ino == 0 && (line[end] == '\n' || line[end] == 0);
+    n++;
+  }
+  fclose(f);
+  for (int i = 0; i < n; i++) {
+    if (!anon[i] || strncmp(perm[i], "rw", 2) || hi[i] - lo[i] != ((size_t)1 << 16) * sizeof(void *))
+      continue;
+    leaves++;
+    bool below = false, above = false;
+    for (int j = 0; j < n; j++) {
+      if (strncmp(perm[j], "---", 3)) continue;
+      below |= hi[j] == lo[i];
+      above |= lo[j] == hi[i];
+    }
+    guarded += below && above;
+  }
+  if (!leaves) _exit(3);
+  if (guarded != leaves) _exit(4);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 #define NO_RQ "ALLOC_CHECKED_RANDOM=off ALLOC_CHECKED_QUARANTINE=off"
 typedef struct test_case {
@@ -214,6 +258,7 @@ static const test_case_t g_cases[] = {
     {"validate_other_thread", m_validate_other, "", 0, SIGABRT, "write after free"},
     {"validate_other_thread_zero_off", m_validate_other, "ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
     {"validate_busy_threads", m_validate_busy, "", 0, 0, NULL},
+    {"chunk_table_guard_pages", m_radix_guards, "", 0, 0, NULL},
 };
 
 /* Run case c in a child re-executing this program; check how it ended. */
