@@ -300,56 +300,77 @@ void tc_validate_own(void) {
     if (tc->quar[j]) check_free_slot(tc->quar[j], tc->quar_cls[j]);
 }
 
-/* One entry of another thread's cache (g_tc_mu held: the cache cannot go
- * away, but its owner runs on).  The entry must be a slot of class cls (of
- * any class but 0 for a quarantine entry, whose class byte is written
- * apart from it).  With the zero feature, its bytes must still read zero:
- * that is read under the slot's class lock (its slab cannot be unmapped
- * meanwhile) and reported only if nothing moved while it was read: the
- * entry still holds the slot, the slot is still not live, and the owner's
- * take and free counts of the class did not change (x86-64 stores are seen
- * in order, so a write the owner's program made after taking the slot is
- * seen only with the take's count).  A slot in flux is skipped, never
- * reported. */
-static void check_other_entry(tcache_t *tc, void **e, uint32_t cls) {
-  void *p = __atomic_load_n(e, __ATOMIC_ACQUIRE);
-  if (!p) return; /* taken meanwhile */
-  uint32_t idx;
-  slab_meta_t *m = slot_of(p, &idx);
-  if (!m || (cls == NCLASSES ? m->cls == 0 : m->cls != cls)) ALLOC_FATAL(VALIDATE, p);
-  uint32_t c = m->cls;
+/* The zero check of slot p (class c, slab m, index idx) in another
+ * thread's cache, its entry at e (caller holds class c's lock, so p's slab
+ * stays mapped).  Reported only if nothing moved while the bytes were
+ * read: the entry still holds p, p is still not live, and the owner's take
+ * and free counts of the class did not change (x86-64 stores are seen in
+ * order, so a write the owner's program made after taking p is seen only
+ * with the take's count).  A slot in flux is skipped, never reported. */
+static void check_other_bytes(tcache_t *tc, void **e, void *p, uint32_t c, slab_meta_t *m,
+                              uint32_t idx) {
   if (!CFG.zero || c == 0) return; /* class 0 is PROT_NONE: nothing to read */
   uint64_t bit = (uint64_t)1 << (idx & 63);
-  pthread_mutex_lock(&chk_class[c].mu);
   uint64_t a0 = __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE);
   uint64_t f0 = __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE);
+  if (__atomic_load_n(e, __ATOMIC_ACQUIRE) != p ||
+      (__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit))
+    return;
+  const uint64_t *w = p;
   bool dirty = false;
-  if (__atomic_load_n(e, __ATOMIC_ACQUIRE) == p && slot_of(p, &idx) == m &&
-      !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit)) {
-    const uint64_t *w = p;
-    for (size_t k = 0; k < chk_classes[c].size / 8 && !dirty; k++)
-      dirty = __atomic_load_n(&w[k], __ATOMIC_ACQUIRE) != 0; /* the re-reads below come after */
-    dirty = dirty && __atomic_load_n(e, __ATOMIC_ACQUIRE) == p &&
-            !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit) &&
-            __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE) == a0 &&
-            __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE) == f0;
+  for (size_t k = 0; k < chk_classes[c].size / 8 && !dirty; k++)
+    dirty = __atomic_load_n(&w[k], __ATOMIC_ACQUIRE) != 0; /* the re-reads below come after */
+  if (dirty && __atomic_load_n(e, __ATOMIC_ACQUIRE) == p &&
+      !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit) &&
+      __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE) == a0 &&
+      __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE) == f0) {
+    pthread_mutex_unlock(&chk_class[c].mu);
+    ALLOC_FATAL(WRITE_AFTER_FREE, p);
   }
-  pthread_mutex_unlock(&chk_class[c].mu);
-  if (dirty) ALLOC_FATAL(WRITE_AFTER_FREE, p);
 }
 
-/* Every other thread's cache and quarantine (see check_other_entry). */
+/* Every other thread's cache and quarantine, read while their owners run
+ * (g_tc_mu held: no cache goes away).  Entries change by whole-word stores
+ * and a bin holds slots of its class only, so a bin entry that is not a
+ * slot of its class is corrupt; it is read under the class lock, so its
+ * slab cannot be given back and unmapped meanwhile.  A quarantine entry's
+ * class byte is written apart from it: an entry whose byte does not match
+ * is in flux and skipped.  With the zero feature, each free slot's bytes
+ * must still read zero (check_other_bytes). */
 void tc_validate_other(void) {
   pthread_mutex_lock(&g_tc_mu);
   for (list_node_t *nd = g_tcaches.head; nd; nd = nd->next) {
     tcache_t *tc = LIST_ENTRY(nd, tcache_t, node);
     if (tc == tls_tc) continue;
     for (uint32_t c = 0; c < NCLASSES; c++) {
-      uint32_t n = __atomic_load_n(&tc->bin[c].n, __ATOMIC_ACQUIRE);
-      if (n > chk_classes[c].tc_cap) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
-      for (uint32_t k = 0; k < TC_SLOTS; k++) check_other_entry(tc, &tc->bin[c].slot[k], c);
+      tc_bin_t *b = &tc->bin[c];
+      pthread_mutex_lock(&chk_class[c].mu);
+      if (__atomic_load_n(&b->n, __ATOMIC_ACQUIRE) > chk_classes[c].tc_cap) {
+        pthread_mutex_unlock(&chk_class[c].mu);
+        ALLOC_FATAL(VALIDATE, b);
+      }
+      for (uint32_t k = 0; k < TC_SLOTS; k++) {
+        void *p = __atomic_load_n(&b->slot[k], __ATOMIC_ACQUIRE);
+        uint32_t idx;
+        slab_meta_t *m = p ? slot_of(p, &idx) : NULL;
+        if (p && (!m || m->cls != c)) {
+          pthread_mutex_unlock(&chk_class[c].mu);
+          ALLOC_FATAL(VALIDATE, p);
+        }
+        if (p) check_other_bytes(tc, &b->slot[k], p, c, m, idx);
+      }
+      pthread_mutex_unlock(&chk_class[c].mu);
     }
-    for (uint32_t j = 0; j < QUAR_SLOTS; j++) check_other_entry(tc, &tc->quar[j], NCLASSES);
+    for (uint32_t j = 0; j < QUAR_SLOTS; j++) {
+      uint32_t c = __atomic_load_n(&tc->quar_cls[j], __ATOMIC_ACQUIRE);
+      if (c == 0 || c >= NCLASSES) continue; /* empty (class 0 is never quarantined) */
+      pthread_mutex_lock(&chk_class[c].mu);
+      void *p = __atomic_load_n(&tc->quar[j], __ATOMIC_ACQUIRE);
+      uint32_t idx;
+      slab_meta_t *m = p && __atomic_load_n(&tc->quar_cls[j], __ATOMIC_ACQUIRE) == c ? slot_of(p, &idx) : NULL;
+      if (m && m->cls == c) check_other_bytes(tc, &tc->quar[j], p, c, m, idx);
+      pthread_mutex_unlock(&chk_class[c].mu);
+    }
   }
   pthread_mutex_unlock(&g_tc_mu);
 }
