@@ -74,7 +74,7 @@ static void free_checked(void *p, size_t claimed, size_t align) {
   if (!(__atomic_fetch_and(&m->live[idx >> 6], ~bit, __ATOMIC_RELAXED) & bit))
     chk_report(BAD_DOUBLE_SMALL, HEAP_OP_FREE, p);
   if (cls != 0 && CFG.zero) memset(p, 0, chk_classes[cls].size);
-  if (tc && tc->bin[0].n < TC_SLOTS) { /* class 0, cached */
+  if (tc && tc->bin[0].n < chk_classes[0].tc_cap) { /* class 0, cached */
     tc->bin[0].slot[tc->bin[0].n++] = p;
     tc->nfree[0]++;
     return;
@@ -119,14 +119,24 @@ void *heap_realloc(void *p, size_t n) {
   return q;
 }
 
+/* Whether the u usable bytes at p (u: a multiple of 8) read zero. */
+static bool usable_is_zero(const void *p, size_t u) {
+  size_t whole = u & ~(size_t)15;
+  return slot_is_zero(p, whole) && (!(u & 8) || *(const uint64_t *)((const char *)p + whole) == 0);
+}
+
 void *heap_calloc(size_t n) {
+  chk_took_fresh = false;
   void *p = heap_malloc(n);
   if (!p || bootstrap_owns(p)) return p;
   uint32_t idx;
   slab_meta_t *m = slot_of(p, &idx);
-  /* A small slot was checked all-zero when it was taken (zero feature);
-   * a large block is a fresh mapping. */
-  if (m && m->cls != 0 && !CFG.zero) {
+  /* A small slot reused was checked all-zero when it was taken (zero
+   * feature); one never used skipped that check, and is as mmap gave it,
+   * all zero unless an overflow from a neighbour reached it: checked here.
+   * A large block is a fresh mapping. */
+  if (m && m->cls != 0 &&
+      (!CFG.zero || (chk_took_fresh && !usable_is_zero(p, usable_of(m->cls))))) {
     vg_open(p, usable_of(m->cls)); /* closed by the take; the override opens n bytes */
     memset(p, 0, usable_of(m->cls));
     vg_close(p, usable_of(m->cls));
@@ -225,6 +235,7 @@ int heap_trim(size_t pad) {
 
 size_t heap_validate(void) {
   tc_validate_own();
+  tc_validate_other();
   return slab_validate() + large_validate();
 }
 

@@ -20,7 +20,14 @@
  *   avail bit i = slot i is free and in the slab (not in a thread cache or
  *                 a quarantine);
  *   new bit i, new[] bit i = slot i came from operator new / new[] (both
- *                 clear: malloc), while live; both clear while free.
+ *                 clear: malloc), while live; both clear while free;
+ *   used bit i  = slot i was handed out at least once since the slab was
+ *                 mapped (set on its first take, never cleared).  A slot
+ *                 never used is as the OS gave it, all zero, but where a
+ *                 neighbour's misuse reached it: an overflow from below
+ *                 meets that neighbour's canary first, an underflow from
+ *                 above writes this slot's last bytes.  So its first take
+ *                 checks only its last 16 bytes, not every byte.
  * Invariants: live & avail == 0;  navail == popcount(avail);
  *   slots neither live nor avail are in exactly one thread cache or
  *   quarantine;  chunk_meta(base) == meta <=> meta->base == base.
@@ -79,10 +86,16 @@ enum { NCLASSES = 0 CHK_CLASS_LIST(CHK_COUNT_) };
  * slots, so guard pages and metadata stay a small share). */
 #define SPAN_OF(s) ((s) <= 512 ? CHUNK : (s) <= 4096 ? 4 * CHUNK : (s) <= 16384 ? 8 * CHUNK : 16 * CHUNK)
 #define SPAN_MAX (16 * CHUNK)
+/* A thread caches at most TC_CAP_OF(s) free slots of a class: TC_SLOTS of
+ * the small ones, fewer of the big (about 256 KiB a class, at least 4), so
+ * caches of big slots do not pin memory (a lock trip is cheap next to what
+ * a big slot costs anyway). */
+#define TC_CAP_OF(s) ((s) <= 4096 ? TC_SLOTS : (256u << 10) / (s) < 4 ? 4u : (256u << 10) / (s))
 typedef struct size_class {
   uint32_t size;   /* slot bytes */
   uint32_t nslots; /* span / size (<= MAX_SLOTS) */
   uint32_t span;   /* slab bytes, a multiple of CHUNK */
+  uint32_t tc_cap; /* TC_CAP_OF(size): a thread cache's most slots of it */
   uint64_t inv;    /* ceil(2^40 / size): slot index = off * inv >> 40, exact for off < SPAN_MAX (2^20) */
 } size_class_t;
 extern const size_class_t chk_classes[NCLASSES];
@@ -120,6 +133,7 @@ typedef struct slab_meta {
   uint64_t avail[BITMAP_WORDS]; /* under the class lock */
   uint64_t knew[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW) */
   uint64_t karr[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW_ARRAY) */
+  uint64_t used[BITMAP_WORDS];  /* atomic: slot handed out since the slab was mapped */
 } slab_meta_t;
 
 /* The chunk table: chunk number (address >> 16) -> slab meta, two levels
@@ -207,7 +221,7 @@ void *meta_alloc(size_t size);
 void meta_free(void *p, size_t size);
 
 /* ---- thread caches ------------------------------------------------------------ */
-#define TC_SLOTS 32   /* free slots per class per thread */
+#define TC_SLOTS 64   /* free slots per class per thread (most: size_class_t.tc_cap) */
 #define QUAR_SLOTS 64 /* per-thread quarantine ring */
 typedef struct tc_bin {
   uint32_t n;
@@ -224,6 +238,9 @@ typedef struct tcache {
   list_node_t node; /* all tcaches, under chk_tc_mu */
 } tcache_t;
 extern __thread tcache_t *tls_tc;
+/* Set by a take that skipped the zero check (a never-used slot), so calloc
+ * knows to check that slot itself; calloc clears it first. */
+extern __thread bool chk_took_fresh;
 
 tcache_t *tc_get_slow(void); /* NULL: cannot have one now (serve by lock) */
 /* Cold paths of the hot pair (tcache.c). */
@@ -237,6 +254,7 @@ void tc_fork_parent(void);
 void tc_fork_child(void);
 void tc_flush_all_own(void);
 void tc_validate_own(void); /* fatal on a cached slot written after free */
+void tc_validate_other(void); /* the same for other threads' caches, race-aware */
 
 /* ---- large blocks (large.c) --------------------------------------------------- */
 void *large_alloc(size_t n, size_t align, bool zero);

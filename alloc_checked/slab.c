@@ -12,7 +12,8 @@
 
 const size_class_t chk_classes[NCLASSES] = {
 #define CHK_CLASS_ROW(s) \
-  {s, (uint32_t)(SPAN_OF(s) / (s)), (uint32_t)SPAN_OF(s), (((uint64_t)1 << 40) + (s) - 1) / (s)},
+  {s, (uint32_t)(SPAN_OF(s) / (s)), (uint32_t)SPAN_OF(s), (uint32_t)TC_CAP_OF(s),             \
+   (((uint64_t)1 << 40) + (s) - 1) / (s)},
     CHK_CLASS_LIST(CHK_CLASS_ROW)
 #undef CHK_CLASS_ROW
 };
@@ -98,9 +99,19 @@ static bool radix_set1(uintptr_t a, slab_meta_t *m) {
     pthread_mutex_lock(&g_meta_mu);
     leaf = chk_radix[a >> 32];
     if (!leaf) {
-      os_mapping_t lm = os_map_tagged(RADIX_LEAF * sizeof(void *), OS_PAGE, 0, TAG_META);
-      leaf = lm.base;
-      if (leaf) __atomic_store_n(&chk_radix[a >> 32], leaf, __ATOMIC_RELEASE);
+      /* A leaf sits between guard pages, as every other metadata mapping:
+       * a run over its end faults instead of reaching a neighbour.  Leaves
+       * are never unmapped. */
+      size_t bytes = RADIX_LEAF * sizeof(void *);
+      os_mapping_t lm = os_map_tagged(bytes + 2 * OS_PAGE, OS_PAGE, 0, TAG_META);
+      if (lm.base && os_guard(&lm, lm.base, OS_PAGE) &&
+          os_guard(&lm, (char *)lm.base + OS_PAGE + bytes, OS_PAGE)) {
+        os_name(lm.base, lm.size, "alloc_checked chunk table");
+        leaf = (slab_meta_t **)(void *)((char *)lm.base + OS_PAGE);
+        __atomic_store_n(&chk_radix[a >> 32], leaf, __ATOMIC_RELEASE);
+      } else if (lm.base) {
+        os_unmap(lm);
+      }
     }
     pthread_mutex_unlock(&g_meta_mu);
     if (!leaf) return false;

@@ -14,6 +14,7 @@
 #include "vg.h"
 
 __thread tcache_t *tls_tc __attribute__((tls_model("initial-exec")));
+__thread bool chk_took_fresh __attribute__((tls_model("initial-exec")));
 chk_cfg_page_t chk_cfg_page __attribute__((aligned(4096)));
 static pthread_mutex_t g_tc_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_cfg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -52,27 +53,40 @@ void chk_cfg_init(void) {
 
 /* ---- moving slots between a cache and the slabs ------------------------------- */
 
+/* Cache entries change by whole-word atomic stores (plain movs), so that
+ * validate (tc_validate_other) can read another thread's cache while its
+ * owner runs; an entry is cleared before its slot goes back to its slab. */
+static ALWAYS_INLINE void entry_set(void **e, void *p) { __atomic_store_n(e, p, __ATOMIC_RELAXED); }
+
 static void tc_release(tcache_t *tc) { /* every slot back to its slab */
+  void *tmp[TC_SLOTS];
   for (uint32_t c = 0; c < NCLASSES; c++) {
     tc_bin_t *b = &tc->bin[c];
-    slab_return(c, b->slot, b->n);
-    memset(b->slot, 0, b->n * sizeof(void *)); /* no stale copies (memcheck's leak check) */
+    uint32_t n = b->n;
+    for (uint32_t k = 0; k < n; k++) { /* no stale copies (memcheck's leak check) */
+      tmp[k] = b->slot[k];
+      entry_set(&b->slot[k], NULL);
+    }
     b->n = 0;
+    slab_return(c, tmp, n);
   }
   for (uint32_t j = 0; j < QUAR_SLOTS; j++) {
-    if (tc->quar[j]) slab_return(tc->quar_cls[j], &tc->quar[j], 1);
-    tc->quar[j] = NULL;
+    void *p = tc->quar[j];
+    entry_set(&tc->quar[j], NULL);
+    if (p) slab_return(tc->quar_cls[j], &p, 1);
   }
   tc->quar_n = 0;
 }
 
 void chk_bin_flush(tcache_t *tc, uint32_t cls) {
   tc_bin_t *b = &tc->bin[cls];
-  uint32_t half = b->n / 2;
-  slab_return(cls, b->slot, half);
-  memmove(b->slot, b->slot + half, (b->n - half) * sizeof(void *));
-  memset(b->slot + (b->n - half), 0, half * sizeof(void *)); /* no stale copies */
-  b->n -= half;
+  void *tmp[TC_SLOTS];
+  uint32_t half = b->n / 2, n = b->n;
+  for (uint32_t k = 0; k < half; k++) tmp[k] = b->slot[k];
+  for (uint32_t k = 0; k < n - half; k++) entry_set(&b->slot[k], b->slot[k + half]);
+  for (uint32_t k = n - half; k < n; k++) entry_set(&b->slot[k], NULL); /* no stale copies */
+  b->n = n - half;
+  slab_return(cls, tmp, half);
 }
 
 /* Fold a cache's counts into its classes (it is going away). */
@@ -158,9 +172,12 @@ static void *take_slot(tcache_t *tc, void *p, uint32_t cls) {
     ALLOC_FATAL(METADATA_CORRUPT, p);
   if (cls != 0) {
     size_t size = chk_classes[cls].size;
-    if (CFG.zero) {
-      for (size_t k = 0; k < size; k++)
+    uint64_t *u = &m->used[idx >> 6];
+    if (CFG.zero) { /* as chk_take: a slot never used has its last bytes checked */
+      bool used = __atomic_fetch_or(u, bit, __ATOMIC_RELAXED) & bit;
+      for (size_t k = used ? 0 : size - 16; k < size; k++)
         if (((unsigned char *)p)[k]) ALLOC_FATAL(WRITE_AFTER_FREE, p);
+      if (!used) chk_took_fresh = true;
     }
     if (CFG.canary) *(uint64_t *)((char *)p + size - CANARY_BYTES) = canary_of(p);
     vg_close(p, size);
@@ -199,7 +216,7 @@ void *chk_alloc_class(uint32_t cls) {
   tc_bin_t *b = &tc->bin[cls];
   if (b->n == 0) {
     if (CFG.zero && CFG.quarantine) quar_audit(tc);
-    b->n = slab_refill(cls, b->slot, TC_SLOTS / 2);
+    b->n = slab_refill(cls, b->slot, chk_classes[cls].tc_cap / 2);
     if (b->n == 0) {
       tc_release(tc); /* give back what this thread holds, then try once more */
       slab_trim(0);
@@ -276,11 +293,86 @@ void tc_validate_own(void) {
   tcache_t *tc = tls_tc;
   if (!tc) return;
   for (uint32_t c = 0; c < NCLASSES; c++) {
-    if (tc->bin[c].n > TC_SLOTS) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
+    if (tc->bin[c].n > chk_classes[c].tc_cap) ALLOC_FATAL(VALIDATE, &tc->bin[c]);
     for (uint32_t k = 0; k < tc->bin[c].n; k++) check_free_slot(tc->bin[c].slot[k], c);
   }
   for (uint32_t j = 0; j < QUAR_SLOTS; j++)
     if (tc->quar[j]) check_free_slot(tc->quar[j], tc->quar_cls[j]);
+}
+
+/* The zero check of slot p (class c, slab m, index idx) in another
+ * thread's cache, its entry at e (caller holds class c's lock, so p's slab
+ * stays mapped).  Reported only if nothing moved while the bytes were
+ * read: the entry still holds p, p is still not live, and the owner's take
+ * and free counts of the class did not change (x86-64 stores are seen in
+ * order, so a write the owner's program made after taking p is seen only
+ * with the take's count).  A slot in flux is skipped, never reported. */
+static void check_other_bytes(tcache_t *tc, void **e, void *p, uint32_t c, slab_meta_t *m,
+                              uint32_t idx) {
+  if (!CFG.zero || c == 0) return; /* class 0 is PROT_NONE: nothing to read */
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  uint64_t a0 = __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE);
+  uint64_t f0 = __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE);
+  if (__atomic_load_n(e, __ATOMIC_ACQUIRE) != p ||
+      (__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit))
+    return;
+  const uint64_t *w = p;
+  bool dirty = false;
+  for (size_t k = 0; k < chk_classes[c].size / 8 && !dirty; k++)
+    dirty = __atomic_load_n(&w[k], __ATOMIC_ACQUIRE) != 0; /* the re-reads below come after */
+  if (dirty && __atomic_load_n(e, __ATOMIC_ACQUIRE) == p &&
+      !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit) &&
+      __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE) == a0 &&
+      __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE) == f0) {
+    pthread_mutex_unlock(&chk_class[c].mu);
+    ALLOC_FATAL(WRITE_AFTER_FREE, p);
+  }
+}
+
+/* Every other thread's cache and quarantine, read while their owners run
+ * (g_tc_mu held: no cache goes away).  Entries change by whole-word stores
+ * and a bin holds slots of its class only, so a bin entry that is not a
+ * slot of its class is corrupt; it is read under the class lock, so its
+ * slab cannot be given back and unmapped meanwhile.  A quarantine entry's
+ * class byte is written apart from it: an entry whose byte does not match
+ * is in flux and skipped.  With the zero feature, each free slot's bytes
+ * must still read zero (check_other_bytes). */
+void tc_validate_other(void) {
+  pthread_mutex_lock(&g_tc_mu);
+  for (list_node_t *nd = g_tcaches.head; nd; nd = nd->next) {
+    tcache_t *tc = LIST_ENTRY(nd, tcache_t, node);
+    if (tc == tls_tc) continue;
+    for (uint32_t c = 0; c < NCLASSES; c++) {
+      tc_bin_t *b = &tc->bin[c];
+      pthread_mutex_lock(&chk_class[c].mu);
+      if (__atomic_load_n(&b->n, __ATOMIC_ACQUIRE) > chk_classes[c].tc_cap) {
+        pthread_mutex_unlock(&chk_class[c].mu);
+        ALLOC_FATAL(VALIDATE, b);
+      }
+      for (uint32_t k = 0; k < TC_SLOTS; k++) {
+        void *p = __atomic_load_n(&b->slot[k], __ATOMIC_ACQUIRE);
+        uint32_t idx;
+        slab_meta_t *m = p ? slot_of(p, &idx) : NULL;
+        if (p && (!m || m->cls != c)) {
+          pthread_mutex_unlock(&chk_class[c].mu);
+          ALLOC_FATAL(VALIDATE, p);
+        }
+        if (p) check_other_bytes(tc, &b->slot[k], p, c, m, idx);
+      }
+      pthread_mutex_unlock(&chk_class[c].mu);
+    }
+    for (uint32_t j = 0; j < QUAR_SLOTS; j++) {
+      uint32_t c = __atomic_load_n(&tc->quar_cls[j], __ATOMIC_ACQUIRE);
+      if (c == 0 || c >= NCLASSES) continue; /* empty (class 0 is never quarantined) */
+      pthread_mutex_lock(&chk_class[c].mu);
+      void *p = __atomic_load_n(&tc->quar[j], __ATOMIC_ACQUIRE);
+      uint32_t idx;
+      slab_meta_t *m = p && __atomic_load_n(&tc->quar_cls[j], __ATOMIC_ACQUIRE) == c ? slot_of(p, &idx) : NULL;
+      if (m && m->cls == c) check_other_bytes(tc, &tc->quar[j], p, c, m, idx);
+      pthread_mutex_unlock(&chk_class[c].mu);
+    }
+  }
+  pthread_mutex_unlock(&g_tc_mu);
 }
 
 /* malloc_trim: the calling thread's cache goes back too. */

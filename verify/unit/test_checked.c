@@ -13,6 +13,7 @@
  * calls operator new / delete through dlsym, free through libc's name.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -121,6 +122,101 @@ static void m_object_size(void) {
   }
 }
 
+/* alloc_validate reads other threads' caches: a thread frees a block,
+ * writes into it and waits (its cache keeps the slot); validate run by
+ * another thread must report the write. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+static int g_stage;
+static void *uaf_then_wait(void *arg) {
+  char *p = checked_malloc(200);
+  checked_free(p);
+  poke(p, 100, 'A');
+  pthread_mutex_lock(&g_mu);
+  g_stage = 1;
+  pthread_cond_broadcast(&g_cv);
+  while (g_stage != 2) pthread_cond_wait(&g_cv, &g_mu); /* never: main dies first */
+  pthread_mutex_unlock(&g_mu);
+  return arg;
+}
+static void m_validate_other(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, uaf_then_wait, NULL)) _exit(7);
+  pthread_mutex_lock(&g_mu);
+  while (g_stage != 1) pthread_cond_wait(&g_cv, &g_mu);
+  pthread_mutex_unlock(&g_mu);
+  (void)checked_alloc_validate(); /* caught: it does not return */
+  _exit(0);
+}
+/* ... and never reports a slot its owner is moving: two threads churn
+ * (malloc, write every byte, free) while this one validates. */
+static volatile int g_stop;
+static void *churn_writes(void *arg) {
+  uint64_t r = (uintptr_t)arg;
+  void *keep[64] = {0};
+  while (!g_stop) {
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    size_t k = (r >> 33) % 64, n = 1 + (r >> 40) % 3000;
+    checked_free(keep[k]);
+    keep[k] = checked_malloc(n);
+    memset(keep[k], 0x5a, n);
+  }
+  for (int k = 0; k < 64; k++) checked_free(keep[k]);
+  return NULL;
+}
+static void m_validate_busy(void) {
+  pthread_t t[2];
+  for (uintptr_t i = 0; i < 2; i++)
+    if (pthread_create(&t[i], NULL, churn_writes, (void *)(i + 1))) _exit(7);
+  for (int i = 0; i < 1000; i++) (void)checked_alloc_validate();
+  g_stop = 1;
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+}
+
+/* The chunk table's leaves sit between guard pages.  This kernel may not
+ * name mappings, so a leaf is found by its shape in /proc/self/maps: an
+ * anonymous rw mapping of exactly one leaf's size (2^16 pointers, 512 KiB;
+ * no other mapping of this process has that size when only a 40-byte block
+ * was allocated: slabs of 512 KiB hold 4 KiB..16 KiB slots) with a
+ * PROT_NONE mapping right below and right above it.  Exits 3 when no
+ * mapping of that size is found, 4 when one lacks a guard. */
+static void m_radix_guards(void) {
+  checked_free(launder(checked_malloc(40))); /* a slab, so a leaf exists */
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) _exit(3);
+  enum { MAXV = 4096 };
+  static uintptr_t lo[MAXV], hi[MAXV];
+  static char perm[MAXV][8], anon[MAXV];
+  int n = 0, leaves = 0, guarded = 0;
+  char line[512];
+  while (n < MAXV && fgets(line, sizeof line, f)) {
+    unsigned long a, b, off, ino;
+    char dev[16];
+    int end = 0;
+    if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %n", &a, &b, perm[n], &off, dev, &ino, &end) < 6)
+      continue;
+    lo[n] = a;
+    hi[n] = b;
+    anon[n] = ino == 0 && (line[end] == '\n' || line[end] == 0);
+    n++;
+  }
+  fclose(f);
+  for (int i = 0; i < n; i++) {
+    if (!anon[i] || strncmp(perm[i], "rw", 2) || hi[i] - lo[i] != ((size_t)1 << 16) * sizeof(void *))
+      continue;
+    leaves++;
+    bool below = false, above = false;
+    for (int j = 0; j < n; j++) {
+      if (strncmp(perm[j], "---", 3)) continue;
+      below |= hi[j] == lo[i];
+      above |= lo[j] == hi[i];
+    }
+    guarded += below && above;
+  }
+  if (!leaves) _exit(3);
+  if (guarded != leaves) _exit(4);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 #define NO_RQ "ALLOC_CHECKED_RANDOM=off ALLOC_CHECKED_QUARANTINE=off"
 typedef struct test_case {
@@ -159,6 +255,10 @@ static const test_case_t g_cases[] = {
     {"light_explicit_on", m_zero, "ALLOC_CHECKED_PRESET=light ALLOC_CHECKED_ZERO=on", 0, SIGABRT,
      "write after free"},
     {"object_size", m_object_size, "", 0, 0, NULL},
+    {"validate_other_thread", m_validate_other, "", 0, SIGABRT, "write after free"},
+    {"validate_other_thread_zero_off", m_validate_other, "ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
+    {"validate_busy_threads", m_validate_busy, "", 0, 0, NULL},
+    {"chunk_table_guard_pages", m_radix_guards, "", 0, 0, NULL},
 };
 
 /* Run case c in a child re-executing this program; check how it ended. */
