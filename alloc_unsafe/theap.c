@@ -153,9 +153,18 @@ static bool span_refill(span_t *s) {
   return s->free != NULL;
 }
 
-static void span_push_remote(span_t *s, void *p) {
+static COLD void span_push_remote_vg(span_t *s, void *p) {
   void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
   do blk_set_next(p, head); /* memcheck is told before p is published */
+  while (!__atomic_compare_exchange_n(&s->xfree, &head, p, true, __ATOMIC_RELEASE,
+                                      __ATOMIC_RELAXED));
+}
+/* Every free by a thread that does not own the span: no call and no saved
+ * register on the way (the memcheck hooks have a copy of their own). */
+static ALWAYS_INLINE void span_push_remote(span_t *s, void *p) {
+  if (unlikely(vg_on)) return span_push_remote_vg(s, p);
+  void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
+  do blk_set_next_fast(p, head);
   while (!__atomic_compare_exchange_n(&s->xfree, &head, p, true, __ATOMIC_RELEASE,
                                       __ATOMIC_RELAXED));
 }
