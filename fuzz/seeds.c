@@ -102,14 +102,14 @@ static void seed_pages(struct seed *s) {
 }
 
 static void seed_large(struct seed *s) {
-  /* Under FUZZ_MAX_INPUT_BYTES (1 MiB) in all: the last three are large blocks. */
-  static const size_t sizes[] = {65536, 131072, 140000, 262144, 300000, 131072};
-  for (unsigned i = 0; i < 6; i++) sz_op(s, OP_MALLOC, i, sizes[i]);
+  /* Under FUZZ_MAX_INPUT_BYTES (512 KiB) in all: the last three are large blocks. */
+  static const size_t sizes[] = {16384, 32768, 140000, 262144, 16};
+  for (unsigned i = 0; i < 5; i++) sz_op(s, OP_MALLOC, i, sizes[i]);
   slot_op(s, OP_USABLE, 3);
   slot_op(s, OP_FREE, 1);
   slot_op(s, OP_FREE, 4);
   put(s, OP_TRIM, 2, (unsigned char[]){0, 0x10});
-  sz_op(s, OP_MALLOC, 1, 131072);
+  sz_op(s, OP_MALLOC, 1, 40000);
   bare_op(s, OP_VALIDATE);
 }
 
@@ -127,8 +127,8 @@ static void seed_calloc(struct seed *s) {
 }
 
 static void seed_realloc(struct seed *s) {
-  static const size_t chain[] = {1, 16, 24, 100, 1000, 4096, 16000, 100000, 140000, 400000,
-                                 200000, 5000, 40, 8}; /* < 1 MiB in all (harness.h) */
+  static const size_t chain[] = {1, 16, 24, 100, 1000, 4096, 16000, 100000, 140000, 200000,
+                                 5000, 40, 8}; /* < 512 KiB in all (harness.h) */
   for (unsigned i = 0; i < sizeof chain / sizeof chain[0]; i++) sz_op(s, OP_REALLOC, 0, chain[i]);
   sz_op(s, OP_MALLOC, 1, 64);
   slot_op(s, OP_USABLE, 1);
