@@ -241,6 +241,30 @@ int fuzz_write_seeds(const char *dir) {
     snprintf(path, sizeof path, "%s/%s.bin", dir, misuse_seed_names[mu]);
     if (write_file(path, s.b, s.n)) return -1;
   }
+  /* Thread-mode seeds (FUZZ_THREADS=1, harness.h): the header picks 2, 3 or
+   * 4 workers and the schedule's seed, then a scenario above.  Without
+   * FUZZ_THREADS the header bytes are operations like any others. */
+  static const struct {
+    const char *name;
+    unsigned char workers; /* header byte 0: 2 + workers % 3 threads */
+    void (*build)(struct seed *);
+  } tseeds[] = {
+      {"threads-2w-churn", 0, seed_churn},
+      {"threads-3w-realloc", 1, seed_realloc},
+      {"threads-4w-threads", 2, seed_threads},
+      {"threads-4w-size-classes", 2, seed_size_classes},
+  };
+  for (unsigned i = 0; i < sizeof tseeds / sizeof tseeds[0]; i++) {
+    static struct seed s;
+    char path[1024];
+    unsigned char head[FUZZ_THREAD_HEADER] = {tseeds[i].workers};
+    for (unsigned k = 1; k < FUZZ_THREAD_HEADER; k++) head[k] = (unsigned char)(0x9d * (i + 1) + 17 * k);
+    memcpy(s.b, head, sizeof head);
+    s.n = sizeof head;
+    tseeds[i].build(&s);
+    snprintf(path, sizeof path, "%s/%s.bin", dir, tseeds[i].name);
+    if (write_file(path, s.b, s.n)) return -1;
+  }
   static struct seed big; /* a double free of the 300000-byte block */
   big.n = 0;
   seed_misuse(&big, MISUSE_DOUBLE_FREE, 1);
