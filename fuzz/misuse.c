@@ -206,6 +206,9 @@ static int make_plan(struct plan *pl, enum fuzz_misuse mu, const unsigned char *
     pl->arg = 1 + a[1] % 8;
     pl->cls[0] = b->req >= LARGE_MIN ? NULL : "overflow_small";
     pl->cls[1] = b->req <= SMALL_MAX && !aligned ? NULL : "overflow_large";
+    /* Past a malloc(0) block is verify/misuse's malloc0 class: alloc_checked
+     * gives it a slot with no usable byte that faults ("fault" claim). */
+    if (b->req == 0) pl->cls[0] = "malloc0", pl->cls[1] = NULL;
     break;
   case MISUSE_UAF_WRITE:
     if (!b->p || b->remote || b->kind != KIND_MALLOC || b->req < 32 ||
