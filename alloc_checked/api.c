@@ -148,6 +148,11 @@ void *heap_memalign(size_t align, size_t n) {
   if (!tls_tc) tc_get_slow();
   if (unlikely(!alloc_ready()) || unlikely(alloc_dying()))
     return bootstrap_alloc(n ? n : 1, align <= OS_PAGE ? align : OS_PAGE);
+#if defined(FUZZ_PLANT) && FUZZ_PLANT /* make fuzz FUZZ_PLANT=1: every second memalign(256, */
+  static void *planted; /* 513..1024) returns the first one's slot: handed out twice */
+  if (align == 256 && n > 512 && n <= 1024 && !planted) return planted = heap_memalign(512, 1024);
+  if (align == 256 && n > 512 && n <= 1024) { void *p = planted; planted = NULL; return p; }
+#endif
   for (uint32_t c = chk_class_for(n ? n : 1); c < NCLASSES && align <= CHUNK; c++)
     if ((chk_classes[c].size & (align - 1)) == 0) return chk_alloc_class(c);
   return large_alloc(n, align, false);

@@ -70,8 +70,10 @@ static void dec_array(unsigned char n, size_t total, size_t *nmemb, size_t *size
   *size = n ? total / n : total;
 }
 
-/* Bytes this input has been given so far (harness.h FUZZ_MAX_INPUT_BYTES). */
+/* Bytes this input has been given so far (harness.h FUZZ_MAX_INPUT_BYTES),
+ * and its THREAD_CYCLE operations (FUZZ_MAX_THREAD_CYCLES). */
 static size_t input_bytes;
+static unsigned input_cycles;
 
 /* May the input allocate `add` bytes, releasing `drop`?  Counts them if so. */
 static int fits_budget(size_t drop, size_t add) {
@@ -296,9 +298,35 @@ static void op_usable(unsigned slot) {
   b->filled = u;
 }
 
+/* validate() == want.  The walk is skipped when no heap call has been made
+ * since the last walk, which gave the same count: validate() only reads the
+ * heap, so it would give that count again (VALIDATE, VALIDATE; or FREE_ALL
+ * and then the end of the input).  heap_touched is set by every operation
+ * but VALIDATE and CHECK_ALL, and when threads end. */
+static int heap_touched = 1;
+static size_t last_walk_count;
+static size_t last_walk_op = (size_t)-1; /* operation index, -1: none this input */
+
+static void check_validate(size_t want, const char *when) {
+  if (!heap_touched && want == last_walk_count) return;
+  model_check_validate(H(alloc_validate)(), want, when);
+  heap_touched = 0;
+  last_walk_count = want;
+  last_walk_op = fuzz_ctx.op_index;
+}
+
+/* A walk an operation asks for (VALIDATE, FREE_ALL, every VALIDATE_EVERY
+ * operations): the first of an input runs, a later one only when
+ * FUZZ_WALK_GAP operations or more have run since the last walk
+ * (harness.h).  The walks at the end of every input always run. */
+static void check_validate_mid(size_t want, const char *when) {
+  if (last_walk_op != (size_t)-1 && fuzz_ctx.op_index - last_walk_op < FUZZ_WALK_GAP) return;
+  check_validate(want, when);
+}
+
 static void free_all(const char *when) {
   for (unsigned s = 0; s < FUZZ_SLOTS; s++) release(s);
-  model_check_validate(H(alloc_validate)(), 0, when);
+  check_validate(0, when);
 }
 
 /* ---- one operation ------------------------------------------------------------------ */
@@ -307,6 +335,7 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
   struct block *b = &M.slot[slot];
   size_t n = dec_size(a + 1), nmemb, size, align;
   void *p;
+  if (op != OP_VALIDATE && op != OP_CHECK_ALL) heap_touched = 1;
   switch (op) {
   case OP_MALLOC:
     if (!fits_budget(0, n)) break;
@@ -377,7 +406,7 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
     H(malloc_trim)((size_t)a[0] | (size_t)a[1] << 8);
     model_check_all(&M, "after malloc_trim");
     break;
-  case OP_VALIDATE: model_check_validate(H(alloc_validate)(), M.live, "VALIDATE op"); break;
+  case OP_VALIDATE: check_validate_mid(M.live, "VALIDATE op"); break;
   case OP_CHECK_ALL: model_check_all(&M, "CHECK_ALL op"); break;
   case OP_HUGE: op_huge(a); break;
   case OP_REMOTE_MALLOC:
@@ -393,8 +422,13 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
     helper_call(HELP_FREE, b->p, 0);
     model_remove(&M, slot);
     break;
-  case OP_THREAD_CYCLE: helper_call(HELP_EXIT, NULL, 0); break;
-  case OP_FREE_ALL: free_all("FREE_ALL op"); break;
+  case OP_THREAD_CYCLE:
+    if (input_cycles++ < FUZZ_MAX_THREAD_CYCLES) helper_call(HELP_EXIT, NULL, 0);
+    break;
+  case OP_FREE_ALL:
+    for (unsigned s = 0; s < FUZZ_SLOTS; s++) release(s);
+    check_validate_mid(0, "FREE_ALL op");
+    break;
   case OP_COUNT: break;
   }
 }
@@ -471,6 +505,8 @@ static size_t run_input(const unsigned char *buf, size_t len, int nthreads, uint
   if (!page_size) page_size = (size_t)sysconf(_SC_PAGESIZE);
   model_reset(&M);
   input_bytes = 0;
+  input_cycles = 0;
+  last_walk_op = (size_t)-1;
   fuzz_ctx.heap = fuzz_heap_name;
   fuzz_ctx.input = buf;
   fuzz_ctx.input_len = len;
@@ -492,6 +528,7 @@ static size_t run_input(const unsigned char *buf, size_t len, int nthreads, uint
       for (unsigned k = 0; k < misuse_nargs[mu]; k++) a[k] = i < len ? buf[i++] : 0;
       fuzz_ctx.op_index = ops++;
       fuzz_ctx.op = misuse_names[mu];
+      heap_touched = 1;
       if (misuse_run(mu, a, &M)) break; /* the misuse is the input's last op */
       continue;
     }
@@ -503,13 +540,14 @@ static size_t run_input(const unsigned char *buf, size_t len, int nthreads, uint
     if (nthreads) on_worker((int)(schedule_next(&seed) % (uint64_t)nthreads), op, a);
     else run_op(op, a);
     if (ops % VALIDATE_EVERY == 0)
-      model_check_validate(H(alloc_validate)(), M.live, "periodic check");
+      check_validate_mid(M.live, "periodic check");
   }
   fuzz_ctx.op = "end of input";
   /* free_all checks each block's contents just before freeing it, after the
    * frees before it: no separate pass over every block is needed. */
-  model_check_validate(H(alloc_validate)(), M.live, "end of input");
+  check_validate(M.live, "end of input");
   free_all("end of input, all freed");
+
   return ops;
 }
 
@@ -525,6 +563,7 @@ size_t fuzz_run_input_threads(const unsigned char *buf, size_t len) {
   workers_start(n);
   size_t ops = run_input(buf + skip, len - skip, n, seed);
   workers_stop(); /* the workers' caches go with their threads: still empty? */
+  heap_touched = 1;
   fuzz_ctx.op = "after the workers exited";
   model_check_validate(H(alloc_validate)(), 0, "after the workers exited");
   return ops;

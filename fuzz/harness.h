@@ -15,10 +15,23 @@
 /* Bytes one input may allocate in all (every request counted, freed or not);
  * later requests are skipped.  Filling and checking every byte of every
  * block, and the page faults of fresh mappings, were most of an input's time
- * (README, "Speed"): this keeps an input near 100 us while blocks of every
- * size class, the large ones (> 128 KiB) included, stay reachable.  The same
+ * (README, "Speed"): 512 KiB keeps an input short while blocks of every
+ * size class stay reachable, a large one of 256 KiB or more (the misuse
+ * classes' "large") beside others.  The same
  * constant in every build, so an input means the same everywhere. */
-#define FUZZ_MAX_INPUT_BYTES ((size_t)1 << 20)
+#define FUZZ_MAX_INPUT_BYTES ((size_t)512 << 10)
+/* THREAD_CYCLE operations one input runs; later ones are skipped.  Each
+ * ends the helper thread and makes the next helper operation start one (a
+ * clone, a join and the heap's thread-exit flush); in random bytes one
+ * operation in 21 is a cycle.  The first two reach a thread's exit. */
+#define FUZZ_MAX_THREAD_CYCLES 2
+/* The heap's validate walk, asked for by an operation (VALIDATE, FREE_ALL,
+ * the walk every 128 operations), runs the first time in an input and then
+ * only once this many operations have run since the last walk; the end of
+ * an input always walks the heap with its blocks live and again after
+ * freeing them.  The walks were 40% of an input's instructions (README,
+ * "Speed"). */
+#define FUZZ_WALK_GAP 16
 
 /* Run one input against the heap; returns the number of operations run.
  * A violated check does not return: it prints one line and aborts.  On return

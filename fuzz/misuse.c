@@ -31,6 +31,9 @@
 #define SMALL_MIN 16           /* a "small" block here: req in [16, 64] */
 #define SMALL_MAX 64           /* verify/misuse's SMALL */
 #define LARGE_MIN (256u << 10) /* verify/misuse's LARGE: large in every heap */
+/* The child's exit status when the misuse found nothing to commit it on
+ * (UNDERFLOW: no two blocks next to each other): skipped, not accepted. */
+#define MISUSE_NOT_APPLICABLE 77
 
 const char *const misuse_names[MISUSE_COUNT] = {
 #define M_NAME(name, nargs, cls, doc) "MISUSE_" #name,
@@ -127,6 +130,25 @@ static void commit(const struct plan *pl) {
     for (size_t i = 16; i < pl->req && i < 64; i++) pl->p[i] ^= 0x5a;
     for (int i = 0; i < (pl->req >= LARGE_MIN ? 8 : 4096); i++) sink = H(malloc)(pl->req);
     break;
+  case MISUSE_UNDERFLOW: { /* as verify/misuse's unf cases, below a block's start */
+    /* Two blocks next to each other (the gap between them at most 16
+     * bytes: the lower one's canary or header), so the bytes changed are
+     * the neighbour's, never a stranger's the child would not free. */
+    unsigned char *blk[64], *lo = NULL, *hi = NULL;
+    for (int i = 0; i < 64 && !hi; i++) {
+      blk[i] = H(malloc)(pl->req);
+      for (int j = 0; j < i && blk[i] && !hi; j++) {
+        unsigned char *a = blk[i] < blk[j] ? blk[i] : blk[j], *b = blk[i] < blk[j] ? blk[j] : blk[i];
+        uintptr_t end = (uintptr_t)a + H(malloc_usable_size)(a), start = (uintptr_t)b;
+        if (end <= start && start - end <= 16) lo = a, hi = b;
+      }
+    }
+    if (!hi) _exit(MISUSE_NOT_APPLICABLE);
+    for (size_t i = 1; i <= pl->arg; i++) hi[-(ptrdiff_t)i] ^= 0x5a;
+    H(free)(hi);
+    H(free)(lo);
+    break;
+  }
   case MISUSE_COUNT: break;
   }
   (void)sink;
@@ -184,11 +206,18 @@ static int make_plan(struct plan *pl, enum fuzz_misuse mu, const unsigned char *
     pl->arg = 1 + a[1] % 8;
     pl->cls[0] = b->req >= LARGE_MIN ? NULL : "overflow_small";
     pl->cls[1] = b->req <= SMALL_MAX && !aligned ? NULL : "overflow_large";
+    /* Past a malloc(0) block is verify/misuse's malloc0 class: alloc_checked
+     * gives it a slot with no usable byte that faults ("fault" claim). */
+    if (b->req == 0) pl->cls[0] = "malloc0", pl->cls[1] = NULL;
     break;
   case MISUSE_UAF_WRITE:
     if (!b->p || b->remote || b->kind != KIND_MALLOC || b->req < 32 ||
         (b->req > SMALL_MAX && b->req < LARGE_MIN))
       return 0;
+    break;
+  case MISUSE_UNDERFLOW: /* the slot's block gives the size only */
+    if (!small) return 0;
+    pl->arg = 1 + a[1] % 16;
     break;
   case MISUSE_COUNT: return 0;
   }
@@ -200,7 +229,7 @@ static int has_line(const char *text, const char *needle) {
   return needle && strstr(text, needle) != NULL;
 }
 
-unsigned long misuse_checked;
+unsigned long misuse_checked, misuse_skipped;
 
 int misuse_run(enum fuzz_misuse mu, const unsigned char *a, const struct model *m) {
   struct plan pl;
@@ -249,6 +278,10 @@ int misuse_run(enum fuzz_misuse mu, const unsigned char *a, const struct model *
   size_t k = strcspn(text, "\n");
   snprintf(first, sizeof first, "%.*s", (int)(k < sizeof first - 1 ? k : sizeof first - 1), text);
   const char *cls = pl.cls[0] ? pl.cls[0] : pl.cls[1];
+  if (WIFEXITED(st) && WEXITSTATUS(st) == MISUSE_NOT_APPLICABLE && n == 0) {
+    misuse_skipped++;
+    return 0;
+  }
   if (WIFEXITED(st))
     model_fail("misuse", "%s on %p (req %zu, class %s): the child returned from it (exit %d%s%s)",
                misuse_names[mu], (void *)pl.p, pl.req, cls, WEXITSTATUS(st), n ? ", said: " : "",

@@ -26,5 +26,7 @@ int misuse_run(enum fuzz_misuse mu, const unsigned char *a, const struct model *
 
 /* Misuse operations that ran and ended as claimed, in this process. */
 extern unsigned long misuse_checked;
+/* Misuse operations whose child found nothing to commit them on (misuse.c). */
+extern unsigned long misuse_skipped;
 
 #endif

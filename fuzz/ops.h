@@ -104,7 +104,10 @@
   X(OVERFLOW, 2, "overflow_*", "slot k: change 1 + k % 8 bytes past usable size, then free") \
   X(UAF_WRITE, 1, "uaf_write",                                                            \
     "slot: free a block (32..64 B or >= 256 KiB), change its bytes 16..63, then allocate " \
-    "its size 4096 times (8 if large)")
+    "its size 4096 times (8 if large)")                                                   \
+  X(UNDERFLOW, 2, "underflow",                                                            \
+    "slot k: allocate up to 64 blocks of the slot's (small) size until two sit next to "  \
+    "each other, change 1 + k % 16 bytes below the higher one, free it, then the lower")
 
 enum fuzz_misuse {
 #define FUZZ_MISUSE_ENUM(name, nargs, cls, doc) MISUSE_##name,

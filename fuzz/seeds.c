@@ -102,14 +102,14 @@ static void seed_pages(struct seed *s) {
 }
 
 static void seed_large(struct seed *s) {
-  /* Under FUZZ_MAX_INPUT_BYTES (1 MiB) in all: the last three are large blocks. */
-  static const size_t sizes[] = {65536, 131072, 140000, 262144, 300000, 131072};
-  for (unsigned i = 0; i < 6; i++) sz_op(s, OP_MALLOC, i, sizes[i]);
+  /* Under FUZZ_MAX_INPUT_BYTES (512 KiB) in all: the last three are large blocks. */
+  static const size_t sizes[] = {16384, 32768, 140000, 262144, 16};
+  for (unsigned i = 0; i < 5; i++) sz_op(s, OP_MALLOC, i, sizes[i]);
   slot_op(s, OP_USABLE, 3);
   slot_op(s, OP_FREE, 1);
   slot_op(s, OP_FREE, 4);
   put(s, OP_TRIM, 2, (unsigned char[]){0, 0x10});
-  sz_op(s, OP_MALLOC, 1, 131072);
+  sz_op(s, OP_MALLOC, 1, 40000);
   bare_op(s, OP_VALIDATE);
 }
 
@@ -127,8 +127,8 @@ static void seed_calloc(struct seed *s) {
 }
 
 static void seed_realloc(struct seed *s) {
-  static const size_t chain[] = {1, 16, 24, 100, 1000, 4096, 16000, 100000, 140000, 400000,
-                                 200000, 5000, 40, 8}; /* < 1 MiB in all (harness.h) */
+  static const size_t chain[] = {1, 16, 24, 100, 1000, 4096, 16000, 100000, 140000, 200000,
+                                 5000, 40, 8}; /* < 512 KiB in all (harness.h) */
   for (unsigned i = 0; i < sizeof chain / sizeof chain[0]; i++) sz_op(s, OP_REALLOC, 0, chain[i]);
   sz_op(s, OP_MALLOC, 1, 64);
   slot_op(s, OP_USABLE, 1);
@@ -239,6 +239,30 @@ int fuzz_write_seeds(const char *dir) {
     s.n = 0;
     seed_misuse(&s, (enum fuzz_misuse)mu, 0);
     snprintf(path, sizeof path, "%s/%s.bin", dir, misuse_seed_names[mu]);
+    if (write_file(path, s.b, s.n)) return -1;
+  }
+  /* Thread-mode seeds (FUZZ_THREADS=1, harness.h): the header picks 2, 3 or
+   * 4 workers and the schedule's seed, then a scenario above.  Without
+   * FUZZ_THREADS the header bytes are operations like any others. */
+  static const struct {
+    const char *name;
+    unsigned char workers; /* header byte 0: 2 + workers % 3 threads */
+    void (*build)(struct seed *);
+  } tseeds[] = {
+      {"threads-2w-churn", 0, seed_churn},
+      {"threads-3w-realloc", 1, seed_realloc},
+      {"threads-4w-threads", 2, seed_threads},
+      {"threads-4w-size-classes", 2, seed_size_classes},
+  };
+  for (unsigned i = 0; i < sizeof tseeds / sizeof tseeds[0]; i++) {
+    static struct seed s;
+    char path[1024];
+    unsigned char head[FUZZ_THREAD_HEADER] = {tseeds[i].workers};
+    for (unsigned k = 1; k < FUZZ_THREAD_HEADER; k++) head[k] = (unsigned char)(0x9d * (i + 1) + 17 * k);
+    memcpy(s.b, head, sizeof head);
+    s.n = sizeof head;
+    tseeds[i].build(&s);
+    snprintf(path, sizeof path, "%s/%s.bin", dir, tseeds[i].name);
     if (write_file(path, s.b, s.n)) return -1;
   }
   static struct seed big; /* a double free of the 300000-byte block */
