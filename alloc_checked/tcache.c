@@ -139,8 +139,10 @@ void heap_thread_exit(void *obj) {
   tcache_t *tc = obj;
   if (!tc) return;
   if (tls_tc == tc) tls_tc = NULL;
-  thread_life_end(&tc->life);
+  /* Under the lock: a reaper (tc_reap_locked) reads and trylocks the same
+   * life while it holds g_tc_mu, and must not meet it half-destroyed. */
   pthread_mutex_lock(&g_tc_mu);
+  thread_life_end(&tc->life);
   tc_destroy_locked(tc);
   pthread_mutex_unlock(&g_tc_mu);
 }
