@@ -77,7 +77,7 @@
  * against alloc_unsafe's 58: ownership 8 (grain lookup, alignment), live
  * bit 11 (bts in malloc, btr in free), links 10 (the secret's load, the xors,
  * the decode test); the large header, sizes and reuse delay cost nothing on
- * this path (HYB_OFF_* builds, /work-side ablation in the issue notes).
+ * this path (measured with the HYB_OFF_* builds).
  */
 #ifndef HYBRID_HEAP_POLICY_H
 #define HYBRID_HEAP_POLICY_H
