@@ -126,10 +126,7 @@ __attribute__((noreturn)) COLD void hyb_bad_large(const segment_t *h, const void
 void hyb_check_early(const void *p, int op);
 uint64_t hyb_large_word(const segment_t *h, uint64_t state);
 extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
-/* pol_page_of for p in no segment and no large block: a bootstrap block gets
- * a page entry of no class (free()'s fast path then misses, heap.h), and
- * anything else ends in hyb_bad_pointer. */
-COLD span_t *hyb_other_page(const void *p, pol_op_t op);
+
 
 /* ---- free-list links ---------------------------------------------------- */
 static ALWAYS_INLINE uintptr_t hyb_link_key(const void *slot) {
@@ -171,8 +168,10 @@ static ALWAYS_INLINE uintptr_t hyb_bitno(const void *blk) {
   return ((uintptr_t)blk & (SEG_SIZE - 1)) >> 4;
 }
 /* Set blk's bit; clear it and answer whether it was set.  Plain
- * (unlocked) read-modify-writes: only the span's owner or the holder of its
- * heap's lock makes them (see "block state" below).  Under TSan, the C11
+ * (unlocked) read-modify-writes of the word, even when the bit was already
+ * clear: only the span's owner or the holder of its heap's lock makes them,
+ * and one may undo another thread's atomic clear of a neighbour's bit, which
+ * the owner clears again when it collects that block (see "block state").  Under TSan, the C11
  * relaxed load and store, which TSan sees. */
 static ALWAYS_INLINE void hyb_bts(const void *blk) {
 #if defined(__x86_64__) && !ALLOC_TSAN
@@ -213,7 +212,7 @@ static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   if (likely(t == TAG_SEGMENT) && likely(((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) == 0))
     return page_of(p);
   if (t == TAG_LARGE) return &hyb_large_page; /* the header is checked next */
-  return hyb_other_page(p, op);
+  hyb_bad_pointer(p, op); /* bootstrap blocks never come here: the override filters them */
 }
 static ALWAYS_INLINE void pol_check_early(const void *p, int op) { hyb_check_early(p, op); }
 /* Object size takes interior pointers: only ownership is asked. */

@@ -32,12 +32,6 @@ static const char *op_not_live(pol_op_t op) {
   }
 }
 
-static span_t hyb_no_page = {.cls = CLS_FREE};
-span_t *hyb_other_page(const void *p, pol_op_t op) {
-  if (bootstrap_owns(p)) return &hyb_no_page; /* the override checks it (heap.h) */
-  hyb_bad_pointer(p, op);
-}
-
 void hyb_bad_pointer(const void *p, pol_op_t op) {
   uint8_t t = os_tag_of(seg_of(p));
   if (t == TAG_SEGMENT) alloc_fatal(op_not_live(op), p); /* misaligned */

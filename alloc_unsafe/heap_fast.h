@@ -32,8 +32,9 @@ static ALWAYS_INLINE void heap_check_early(const void *p, int op) { pol_check_ea
 /* heap.h: malloc_slow sets errno itself, so malloc() tail-calls it. */
 #define HEAP_MALLOC_SETS_ERRNO 1
 /* heap.h: the fast pair misses for every size above SMALL_MAX; on every
- * thread whose heap is tls_heap's starting value or the shared heap, which
- * own no span and whose current spans are all span_none: every thread before
+ * thread whose heap is tls_heap's starting value or theap_none (the stand-in
+ * for threads without a heap), which own no span and whose current spans are
+ * all span_none: every thread before
  * the heap initialised, and every thread under valgrind with the memcheck
  * hooks on (theap.c, theap_get); and for a bootstrap block, whose page entry
  * is in the arena's zeroed lead (bootstrap.h): owner 0 is no heap. */

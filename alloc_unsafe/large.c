@@ -2,9 +2,9 @@
  *
  * The block sits at base + off behind a segment_t header (layout.h), so
  * free() finds the header with the same address arithmetic as a small block.
- * Freed mappings of ordinary alignment wait in a small cache for reuse
- * (realloc-growth and alloc/free cycles of big buffers then cost no system
- * call) and are unmapped once unused for ALLOC_DECAY_MS (large_release, from
+ * Freed mappings of alignments below SEG_SIZE wait in a cache for reuse
+ * (alloc/free cycles of big buffers then cost no mmap and few page faults)
+ * and are unmapped once unused for ALLOC_DECAY_MS (large_release, from
  * maintain.c's decay pass).  realloc moves the pages with mremap instead of
  * copying bytes.  This layer calls only the OS.
  *
@@ -76,6 +76,7 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   /* A cached mapping starts SEG_SIZE-aligned, so it serves any alignment
    * below SEG_SIZE with the block at base + off. */
   segment_t *h = off < SEG_SIZE ? cache_take(total, &resize) : NULL;
+  size_t dirty = h ? h->map.size : 0; /* bytes that may not read as zero */
   if (h && resize) {
     os_mapping_t m = os_remap(h->map, total, SEG_SIZE);
     if (m.base) {
@@ -94,14 +95,16 @@ void *large_alloc(size_t n, size_t align, bool zero) {
     h = m.base;
     h->map = m;
   }
+  if (!fresh && h->large_off != off) h->pages[LARGE_TAG_PAGE(h->large_off)].cls = 0;
   h->large_off = off;
   h->pages[LARGE_TAG_PAGE(off)].cls = CLS_LARGE;
   h->large_usable = h->map.size - off;
   pol_large_alloc(h);
   char *p = (char *)h + off;
-  if (zero && !fresh) {
-    vg_open(p, n);
-    memset(p, 0, n);
+  if (zero && !fresh && dirty > off) { /* a grown tail is fresh zero pages */
+    size_t z = MIN(n, dirty - off);
+    vg_open(p, z);
+    memset(p, 0, z);
   }
   vg_close(p, h->large_usable); /* the override opens [p, p+n) */
   __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED);
@@ -121,13 +124,8 @@ void large_free(segment_t *h, void *p) {
     os_unmap(h->map);
     return;
   }
-  if (h->large_off != OS_PAGE) { /* cached as a plain block: tag at pages[0] */
-    h->pages[LARGE_TAG_PAGE(h->large_off)].cls = 0;
-    h->large_off = OS_PAGE;
-    h->pages[0].cls = CLS_LARGE;
-    h->large_usable = h->map.size - OS_PAGE;
-    pol_large_free(h, p, POL_FREE); /* the header's word again, over the new fields */
-  }
+  /* Cached as it is (its offset and tag too), so a second free of p still
+   * finds p at header + offset, with the header's state freed. */
   h->freed_at_ms = now_ms();
   list_t victims = {NULL, NULL};
   large_lock();
@@ -200,7 +198,8 @@ size_t large_validate(void) {
   const list_node_t *prev = NULL;
   for (const list_node_t *node = g_cache.head; node; prev = node, node = node->next, n++) {
     const segment_t *h = HDR_OF(node);
-    if (h->map.base != h || h->large_off != OS_PAGE || h->pages[0].cls != CLS_LARGE ||
+    if (h->map.base != h || h->large_off < OS_PAGE || h->large_off >= SEG_SIZE ||
+        h->pages[LARGE_TAG_PAGE(h->large_off)].cls != CLS_LARGE ||
         node->prev != prev)
       alloc_fatal("validate: large cache entry", h);
     bytes += h->map.size;

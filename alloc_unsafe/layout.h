@@ -18,7 +18,7 @@
  * size class; its blocks sit back to back, with no per-block header.
  *
  *   seg (SEG_SIZE-aligned)
- *   | page 0: segment_t {masks, links, pages[0..64]} | page 1 .. | page 63 |
+ *   | page 0: segment_t {masks, links, pages[0..63]} | page 1 .. | page 63 |
  *             pages[i].cls  = class of the span page i belongs to
  *             pages[i].back = i - first page of that span
  *                             ^ span (first page): blocks of stride cls_size
@@ -215,11 +215,12 @@ static inline char *span_base(span_t *s) {
  *                      (written, fields valid) or about to be released
  * op (pol_op_t) names the entry point for a fatal message.  Hooks run with
  * the same locks as the code around them; the fast paths call them too, so
- * they must be short and inline.  The fast paths call only hooks that
- * cannot report (the _try ones, the link and alloc hooks): what fails there
- * misses, and the slow path, which calls the reporting hook on the same
- * state, names the check; so the fast paths make no call and need no stack
- * frame.
+ * they must be short and inline.  free()'s fast path calls only hooks that
+ * cannot report (the _try ones): what fails there misses, and the slow path,
+ * which calls the reporting hook on the same state, names the check; so it
+ * makes no call but tail calls and needs no stack frame.  malloc's fast path
+ * decodes a link, which a validating policy may report (a corrupted link is
+ * not something a retry could see differently).
  */
 typedef enum { POL_FREE, POL_FREE_SIZED, POL_REALLOC, POL_USABLE, POL_OBJSIZE } pol_op_t;
 

@@ -35,12 +35,12 @@
 #define BOOTSTRAP_LEAD ((size_t)64 << 10)
 
 /* The arena's first byte; until it is mapped, a value that makes
- * bootstrap_owns true only for the top BOOTSTRAP_SIZE + 1 bytes of the
+ * bootstrap_owns true only for BOOTSTRAP_SIZE bytes at the top of the
  * address space, which no pointer a program holds can be. */
 extern uintptr_t bootstrap_base;
 
 static inline bool bootstrap_owns(const void *p) {
-  return (uintptr_t)p - bootstrap_base < BOOTSTRAP_SIZE;
+  return (uintptr_t)p - __atomic_load_n(&bootstrap_base, __ATOMIC_RELAXED) < BOOTSTRAP_SIZE;
 }
 void *bootstrap_alloc(size_t n, size_t align);
 /* p: the start of a bootstrap block (trusted; see bootstrap_state). */

@@ -46,15 +46,21 @@ void os_fork_prepare(void) { own_lock(); }
 void os_fork_parent(void) { own_unlock(); }
 void os_fork_child(void) { __atomic_store_n(&g_own_lock, 0, __ATOMIC_RELEASE); }
 
-/* Open [p, p+n) of the map for writing, or close it again, when sealed.
- * Readers never fault: the pages stay readable throughout. */
-static void own_open(void *p, size_t n, bool open) {
-  if (!g_sealed || !n) return;
+/* Open [p, p+n) of the map for writing (true: it may be written), or close
+ * it again, when sealed.  Readers never fault: the pages stay readable.  An
+ * open can fail (mprotect splits a mapping: vm.max_map_count); a close that
+ * fails leaves the pages writable, which costs the seal, not correctness. */
+static bool own_open(void *p, size_t n, bool open) {
+  if (!g_sealed || !n) return true;
   uintptr_t a = ALIGN_DOWN((uintptr_t)p, OS_PAGE), e = ALIGN_UP((uintptr_t)p + n, OS_PAGE);
   int saved = errno;
-  if (mprotect((void *)a, e - a, open ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
-    alloc_fatal("os: cannot change the ownership map's protection", p);
+  bool ok = mprotect((void *)a, e - a, open ? PROT_READ | PROT_WRITE : PROT_READ) == 0;
   errno = saved;
+  return ok;
+}
+/* A tag that must be cleared (the pages are going away) and cannot be. */
+static COLD void own_stuck(const void *p) {
+  alloc_fatal("os: cannot open the sealed ownership map to clear a tag", p);
 }
 
 /* The grains [base, base+size) touches: a grain it covers whole gets tag
@@ -67,7 +73,10 @@ static void grain_set(uintptr_t a, uintptr_t end, uint8_t tag, bool ok) {
     bool whole = g << OS_GRAIN_SHIFT >= a && (g + 1) << OS_GRAIN_SHIFT <= end;
     uint8_t t = whole && ok ? tag : 0;
     if (__atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) == t) continue;
-    if (!opened) own_open(&os_own_grain[g], g1 - g, opened = true);
+    if (!opened && !(opened = own_open(&os_own_grain[g], g1 - g, true))) {
+      if (t) return; /* a grain left 0 says nothing: still correct */
+      own_stuck(&os_own_grain[g]);
+    }
     __atomic_store_n(&os_own_grain[g], t, __ATOMIC_RELAXED);
   }
   if (opened) own_open(&os_own_grain[g0], g1 - g0, false);
@@ -94,14 +103,22 @@ static bool own_set(const void *base, size_t size, uint8_t tag) {
         ok = false;
         break;
       }
+      if (!own_open(&os_own_l1[slot], sizeof os_own_l1[slot], true)) {
+        munmap(leaf, OS_OWN_LEAF);
+        ok = false;
+        break;
+      }
       __atomic_add_fetch(&g_meta, OS_OWN_LEAF, __ATOMIC_RELAXED);
-      own_open(&os_own_l1[slot], sizeof os_own_l1[slot], true);
       __atomic_store_n(&os_own_l1[slot], leaf, __ATOMIC_RELEASE);
       own_open(&os_own_l1[slot], sizeof os_own_l1[slot], false);
     }
     if (leaf) {
       size_t first = (a >> 12) & (OS_OWN_LEAF - 1), n = (stop - a) >> 12;
-      own_open(&leaf[first], n, true);
+      if (!own_open(&leaf[first], n, true)) {
+        if (!tag) own_stuck(&leaf[first]);
+        ok = false;
+        break;
+      }
       for (size_t i = 0; i < n; i++) __atomic_store_n(&leaf[first + i], tag, __ATOMIC_RELAXED);
       own_open(&leaf[first], n, false);
     }
@@ -113,6 +130,7 @@ static bool own_set(const void *base, size_t size, uint8_t tag) {
 }
 
 void os_map_seal(void) {
+  if (os_page_size() != OS_PAGE) return; /* the map is aligned for 4 KiB pages */
   own_lock();
   if (!g_sealed) {
     g_sealed = true;

@@ -161,7 +161,10 @@ static inline uint8_t os_grain_tag(const void *p) {
 /* From now on the map (both levels and the coarse map) is read-only for the
  * program: os.c opens the pages an update writes only for that write.  For
  * a heap whose checks rely on the map (alloc_hybrid); it costs two mprotect
- * calls per mapping made or given back. */
+ * calls per part of the map an update writes (a leaf range, a grain range, a
+ * new leaf's slot): four to six per mapping made or given back.  Only on
+ * kernels whose page is OS_PAGE (the map's alignment); elsewhere it does
+ * nothing. */
 void os_map_seal(void);
 
 /* Bytes currently mapped through this layer, and the peak. */

@@ -53,6 +53,13 @@ static void c_stale_after_reuse(void) {
   sink = q;
   hybrid_free(launder(p));
 }
+/* An aligned large block is cached with its offset: the second free still
+ * finds it at header + offset, freed. */
+static void c_double_large_aligned(void) {
+  void *p = hybrid_aligned_alloc(1 << 20, 300 << 10);
+  hybrid_free(p);
+  hybrid_free(launder(p));
+}
 static void c_double_large(void) {
   void *p = hybrid_malloc(300 << 10);
   hybrid_free(p);
@@ -95,6 +102,7 @@ static const hcase_t g_cases[] = {
     {"double_small", "double free (small)", c_double_small},
     {"stale_after_reuse", "double free (small)", c_stale_after_reuse},
     {"double_large", "double free (large)", c_double_large},
+    {"double_large_aligned", "double free (large)", c_double_large_aligned},
     {"large_header", "corrupted block header", c_large_header},
     {"large_interior", "invalid free (interior pointer)", c_large_interior},
     {"link_poison", "corrupted free-list link", c_link},
