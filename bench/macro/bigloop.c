@@ -23,8 +23,7 @@ void wl_bigloop(double scale) {
   for (long i = 0; i < steps; i++) {
     size_t k = (size_t)(tk_rand(&rng) % BL_SLOTS);
     if (slot[k]) {
-      obj_expect(slot[k], tag[k]);
-      free(slot[k]);
+      obj_free(slot[k], tag[k]);
     }
     size_t sz = (tk_rand(&rng) & 1) ? rng_logsize(&rng, 64 * KIB, 4096 * KIB)
                                     : rng_range(&rng, 128 * KIB + 1, 192 * KIB);
@@ -35,8 +34,7 @@ void wl_bigloop(double scale) {
   }
   for (size_t k = 0; k < BL_SLOTS; k++)
     if (slot[k]) {
-      obj_expect(slot[k], tag[k]);
-      free(slot[k]);
+      obj_free(slot[k], tag[k]);
     }
   metric("steps", (double)steps);
   metric("mib_allocated", bytes / (1024.0 * 1024.0));

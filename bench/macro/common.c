@@ -63,6 +63,11 @@ size_t obj_expect(const void *p, uint32_t tag) {
   return n;
 }
 
+void obj_free(void *p, uint32_t tag) {
+  obj_expect(p, tag);
+  free(p);
+}
+
 double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

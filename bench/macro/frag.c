@@ -94,8 +94,7 @@ void wl_frag(double scale) {
         push(&survivors, round.p[i]);
         live += obj_expect(round.p[i], (uint32_t)i);
       } else {
-        obj_expect(round.p[i], (uint32_t)i);
-        free(round.p[i]);
+        obj_free(round.p[i], (uint32_t)i);
       }
     }
     settle();

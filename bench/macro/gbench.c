@@ -27,8 +27,7 @@ static void *gb_thread(void *p) {
   for (long i = 0; i < a->ops; i++) {
     size_t k = (size_t)(tk_rand(&rng) % GB_SLOTS);
     if (slot[k]) {
-      obj_expect(slot[k], tag[k]);
-      free(slot[k]);
+      obj_free(slot[k], tag[k]);
     }
     size_t sz = rng_logsize(&rng, OBJ_MIN, 4096);
     slot[k] = xmalloc(sz);
@@ -38,8 +37,7 @@ static void *gb_thread(void *p) {
   }
   for (size_t k = 0; k < GB_SLOTS; k++)
     if (slot[k]) {
-      obj_expect(slot[k], tag[k]);
-      free(slot[k]);
+      obj_free(slot[k], tag[k]);
     }
   return NULL;
 }

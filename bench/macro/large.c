@@ -35,8 +35,7 @@ void wl_large(double scale) {
                                          : rng_logsize(&rng, 64 << 10, 4 << 20);
     size_t k = (size_t)(tk_rand(&rng) % LSLOTS);
     if (slot[k]) {
-      obj_expect(slot[k], tag[k]);
-      free(slot[k]);
+      obj_free(slot[k], tag[k]);
     }
     slot[k] = get(sz, s);
     tag[k] = (uint32_t)s;
@@ -44,15 +43,13 @@ void wl_large(double scale) {
     if (s % 50 == 49) {
       size_t big = rng_logsize(&rng, (size_t)64 << 20, (size_t)256 << 20);
       void *p = get(big, s);
-      obj_expect(p, (uint32_t)s);
-      free(p);
+      obj_free(p, (uint32_t)s);
       touched += (double)big;
     }
   }
   for (int k = 0; k < LSLOTS; k++)
     if (slot[k]) {
-      obj_expect(slot[k], tag[k]);
-      free(slot[k]);
+      obj_free(slot[k], tag[k]);
     }
   metric("touched_mb", touched / (1 << 20));
 }

@@ -35,8 +35,7 @@ static void *larson_thread(void *a) {
   struct larson_table *t = arg->t;
   for (long i = 0; i < arg->steps; i++) {
     size_t k = (size_t)(tk_rand(&t->rng) % LARSON_SLOTS);
-    obj_expect(t->p[k], t->tag[k]);
-    free(t->p[k]);
+    obj_free(t->p[k], t->tag[k]);
     size_t sz = rng_range(&t->rng, OBJ_MIN, 1024);
     t->tag[k] = arg->base + (uint32_t)i;
     t->p[k] = xmalloc(sz);
@@ -70,8 +69,7 @@ void wl_larson(double scale) {
   long ops = 0;
   for (int w = 0; w < LARSON_THREADS; w++) {
     for (size_t k = 0; k < LARSON_SLOTS; k++) {
-      obj_expect(tab[w].p[k], tab[w].tag[k]);
-      free(tab[w].p[k]);
+      obj_free(tab[w].p[k], tab[w].tag[k]);
     }
     ops += tab[w].ops;
   }

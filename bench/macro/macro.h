@@ -68,6 +68,7 @@ size_t obj_check(const void *p, uint32_t *tag_out);      /* WRONG on mismatch */
 /* obj_check, and the block must still carry the tag its owner gave it: a
  * block handed out twice while live is caught by whichever owner wrote second. */
 size_t obj_expect(const void *p, uint32_t tag);
+void obj_free(void *p, uint32_t tag);     /* obj_expect, then free */
 
 double now_s(void);
 void metric(const char *key, double value);

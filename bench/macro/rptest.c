@@ -43,8 +43,7 @@ static void rp_drain(struct rp_arg *a) {
   while (b) {
     struct rp_batch *next = b->next;
     for (int k = 0; k < b->n; k++) {
-      obj_expect(b->m[k], b->tag[k]);
-      free(b->m[k]);
+      obj_free(b->m[k], b->tag[k]);
     }
     a->freed += b->n;
     free(b);
@@ -73,8 +72,7 @@ static void *rp_thread(void *p) {
         out->m[out->n] = blk[j];
         out->tag[out->n++] = tag[j];
       } else {
-        obj_expect(blk[j], tag[j]);
-        free(blk[j]);
+        obj_free(blk[j], tag[j]);
         a->freed++;
       }
     }

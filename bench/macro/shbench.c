@@ -45,8 +45,7 @@ static void *sh_thread(void *p) {
     int keep = (r & 7) == 7 ? n / 2 : 0;
     if (tk_rand(&rng) & 1) {           /* reverse order */
       for (int i = n - 1; i >= keep; i--) {
-        obj_expect(blk[i], tag[i]);
-        free(blk[i]);
+        obj_free(blk[i], tag[i]);
       }
     } else {                           /* random order: shuffle the tail, then free it */
       for (int i = n - 1; i > keep; i--) {
@@ -55,16 +54,14 @@ static void *sh_thread(void *p) {
         uint32_t u = tag[i]; tag[i] = tag[j]; tag[j] = u;
       }
       for (int i = keep; i < n; i++) {
-        obj_expect(blk[i], tag[i]);
-        free(blk[i]);
+        obj_free(blk[i], tag[i]);
       }
     }
     a->freed += n - keep;
     kept = keep;
   }
   for (int i = 0; i < kept; i++) {
-    obj_expect(blk[i], tag[i]);
-    free(blk[i]);
+    obj_free(blk[i], tag[i]);
   }
   a->freed += kept;
   free(blk);
