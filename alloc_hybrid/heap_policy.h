@@ -127,7 +127,6 @@ void hyb_check_early(const void *p, int op);
 uint64_t hyb_large_word(const segment_t *h, uint64_t state);
 extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
 
-
 /* ---- free-list links ---------------------------------------------------- */
 static ALWAYS_INLINE uintptr_t hyb_link_key(const void *slot) {
   return HYB_OFF_LINKS ? 0 : alloc_secret(0) ^ (uintptr_t)slot;
@@ -154,25 +153,21 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
 /* Bit i of the bit string at seg + POLICY_AREA is the granule at seg + 16 i:
  * blk's bit is (blk % SEG_SIZE) >> 4 of it, which bt/bts/btr address
  * directly (a register bit offset into a memory operand). */
-static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) {
-  uintptr_t a = (uintptr_t)blk, seg = a & ~(SEG_SIZE - 1);
-  return (uint64_t *)(seg + POLICY_AREA) + ((a & (SEG_SIZE - 1)) >> 10);
-}
-static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) {
-  return (uint64_t)1 << (((uintptr_t)blk >> 4) & 63);
-}
 static ALWAYS_INLINE uint64_t *hyb_bits(const void *blk) {
   return (uint64_t *)(((uintptr_t)blk & ~(SEG_SIZE - 1)) + POLICY_AREA);
 }
 static ALWAYS_INLINE uintptr_t hyb_bitno(const void *blk) {
   return ((uintptr_t)blk & (SEG_SIZE - 1)) >> 4;
 }
+/* The same bit as a word and a mask, for the C11 atomics. */
+static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) { return hyb_bits(blk) + (hyb_bitno(blk) >> 6); }
+static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) { return (uint64_t)1 << (hyb_bitno(blk) & 63); }
 /* Set blk's bit; clear it and answer whether it was set.  Plain
  * (unlocked) read-modify-writes of the word, even when the bit was already
  * clear: only the span's owner or the holder of its heap's lock makes them,
  * and one may undo another thread's atomic clear of a neighbour's bit, which
- * the owner clears again when it collects that block (see "block state").  Under TSan, the C11
- * relaxed load and store, which TSan sees. */
+ * the owner clears again when it collects that block (see "block state").
+ * Under TSan, the C11 relaxed load and store, which TSan sees. */
 static ALWAYS_INLINE void hyb_bts(const void *blk) {
 #if defined(__x86_64__) && !ALLOC_TSAN
   __asm__ volatile("btsq %1, %0" : "+m"(*hyb_bits(blk)) : "r"(hyb_bitno(blk)) : "cc", "memory");

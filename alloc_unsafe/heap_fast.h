@@ -34,10 +34,10 @@ static ALWAYS_INLINE void heap_check_early(const void *p, int op) { pol_check_ea
 /* heap.h: the fast pair misses for every size above SMALL_MAX; on every
  * thread whose heap is tls_heap's starting value or theap_none (the stand-in
  * for threads without a heap), which own no span and whose current spans are
- * all span_none: every thread before
- * the heap initialised, and every thread under valgrind with the memcheck
- * hooks on (theap.c, theap_get); and for a bootstrap block, whose page entry
- * is in the arena's zeroed lead (bootstrap.h): owner 0 is no heap. */
+ * all span_none: every thread before the heap initialised, and every thread
+ * under valgrind with the memcheck hooks on (theap.c, theap_get); and for a
+ * bootstrap block, whose page entry is in the arena's zeroed lead
+ * (bootstrap.h): owner 0 is no heap. */
 #define HEAP_FAST_MISS 1
 _Static_assert(BOOTSTRAP_ALIGN == SEG_SIZE && BOOTSTRAP_LEAD >= PAGE_SIZE &&
                    BOOTSTRAP_LEAD % PAGE_SIZE == 0 && BOOTSTRAP_LEAD + BOOTSTRAP_SIZE <= SEG_SIZE,

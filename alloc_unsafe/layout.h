@@ -115,9 +115,11 @@ typedef struct segment {
   span_t pages[SEG_PAGES];
 } segment_t;
 
-/* The page entry that holds a large block's CLS_LARGE tag (what page_of
- * finds for the block's first byte). */
-#define LARGE_TAG_PAGE(off) (((off) >> PAGE_SHIFT) & (SEG_PAGES - 1))
+/* The index of the page entry for address bits a (what page_of uses), and
+ * the entry that holds a large block's CLS_LARGE tag: the block's first
+ * byte is off bytes into a SEG_SIZE-aligned header. */
+#define PAGE_INDEX(a) (((uintptr_t)(a) >> PAGE_SHIFT) & (SEG_PAGES - 1))
+#define LARGE_TAG_PAGE(off) PAGE_INDEX(off)
 
 /* A large block's header touches only the fields before pages[1] (its tag
  * sits at pages[LARGE_TAG_PAGE(off)], which is below off), so it fits in the
@@ -128,8 +130,8 @@ _Static_assert(sizeof(segment_t) <= POLICY_AREA, "segment header leaves page 0's
 static ALWAYS_INLINE segment_t *seg_of(const void *p) {
   return (segment_t *)(((uintptr_t)p - 1) & ~(SEG_SIZE - 1));
 }
-/* pages[(p >> PAGE_SHIFT) % SEG_PAGES], as one shift and one mask of p's
- * own bits to the entry's byte offset. */
+/* &seg->pages[PAGE_INDEX(p)], written as one shift and one mask of p to
+ * the entry's byte offset (gcc does not find that form itself). */
 static ALWAYS_INLINE span_t *page_in(segment_t *seg, const void *p) {
   _Static_assert(sizeof(span_t) == 64, "page entry offset is (page index) << 6");
   uintptr_t off = ((uintptr_t)p >> (PAGE_SHIFT - 6)) & ((uintptr_t)(SEG_PAGES - 1) << 6);

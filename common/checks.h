@@ -27,7 +27,7 @@
   X(CANARY, "canary overwritten (heap overflow)")                                 \
   X(WRITE_AFTER_FREE, "write after free")                                         \
   X(METADATA_CORRUPT, "corrupted heap metadata")                                  \
-  X(KIND_MISMATCH, "allocation kind mismatch (malloc/new/new[] vs free/delete/delete[])")                                  \
+  X(KIND_MISMATCH, "allocation kind mismatch (malloc/new/new[] vs free/delete/delete[])") \
   X(VALIDATE, "validate: inconsistent heap state")                                \
   X(ASSERTION, "assertion failed")
 

@@ -114,5 +114,9 @@ void alloc_process_init(void);
 #ifndef HEAP_FAST_MISS
 #define HEAP_FAST_MISS 0
 #endif
+#if !HEAP_FAST_MISS /* no fast half: the slow half is the whole operation */
+static ALWAYS_INLINE void *heap_malloc_slow(size_t n) { return heap_malloc(n); }
+static ALWAYS_INLINE void heap_free_slow(void *p) { heap_free(p); }
+#endif
 
 #endif

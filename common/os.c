@@ -66,8 +66,7 @@ static COLD void own_stuck(const void *p) {
 /* The grains [base, base+size) touches: a grain it covers whole gets tag
  * (when the pages did: ok), any other loses its tag (os.h: 0 says nothing). */
 static void grain_set(uintptr_t a, uintptr_t end, uint8_t tag, bool ok) {
-  uintptr_t g0 = a >> OS_GRAIN_SHIFT, g1 = g0;
-  for (uintptr_t g = g0; g < OS_GRAINS && g << OS_GRAIN_SHIFT < end; g++) g1 = g + 1;
+  uintptr_t g0 = a >> OS_GRAIN_SHIFT, g1 = MIN((end + OS_GRAIN - 1) >> OS_GRAIN_SHIFT, OS_GRAINS);
   bool opened = false;
   for (uintptr_t g = g0; g < g1; g++) {
     bool whole = g << OS_GRAIN_SHIFT >= a && (g + 1) << OS_GRAIN_SHIFT <= end;

@@ -51,7 +51,6 @@ static COLD void *fail_enomem(void) {
 
 /* ---- the hot pair ------------------------------------------------------- */
 
-/* After the heap answered: errno on failure, the valgrind hook. */
 /* Under valgrind, or before the heap has decided (vg.h): the block is
  * described to memcheck if the hooks are on once the heap has answered. */
 static COLD void *malloc_vg(size_t n) {
@@ -73,22 +72,33 @@ static COLD void free_vg(void *p) {
   heap_free(p);
 }
 
-#if HEAP_FAST_MISS
-/* The heap's fast pair first (heap.h: it misses for huge sizes, under the
- * memcheck hooks and for bootstrap blocks), then the checks and the heap's
- * slow half, out of line. */
-static COLD void *malloc_miss(size_t n) {
+/* The checked path: the size limit, the valgrind hook and errno, then the
+ * heap's slow half (heap.h: the whole operation for a heap without
+ * HEAP_FAST_MISS).  With HEAP_FAST_MISS malloc() runs the heap's fast half
+ * first and comes here, out of line, only on a miss; otherwise this is
+ * malloc() itself.  With
+ * HEAP_MALLOC_SETS_ERRNO the heap's answer is returned as it is, so its slow
+ * path is a tail call and malloc needs no stack frame. */
+static ALWAYS_INLINE void *malloc_checked(size_t n) {
   if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
   if (unlikely(!vg_known_off)) return malloc_vg(n);
   void *p = heap_malloc_slow(n);
   if (HEAP_MALLOC_SETS_ERRNO) return p;
-  return p ? p : fail_enomem();
+  return likely(p != NULL) ? p : fail_enomem();
 }
-static COLD void free_miss(void *p) {
+/* p != NULL.  The memcheck hook is a tail call of its own, so free() saves
+ * no register across a call and needs no stack frame. */
+static ALWAYS_INLINE void free_checked(void *p) {
   if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
   if (unlikely(!vg_known_off)) return free_vg(p);
   heap_free_slow(p);
 }
+
+#if HEAP_FAST_MISS
+/* The heap's fast pair first (heap.h: it misses for huge sizes, under the
+ * memcheck hooks and for bootstrap blocks). */
+static COLD void *malloc_miss(size_t n) { return malloc_checked(n); }
+static COLD void free_miss(void *p) { free_checked(p); }
 
 EXPORT void *PUB(malloc)(size_t n) {
   void *p = heap_malloc_fast(n);
@@ -96,31 +106,17 @@ EXPORT void *PUB(malloc)(size_t n) {
   return malloc_miss(n);
 }
 
-/* A bootstrap block misses the heap's fast path (bootstrap.h, heap.h). */
 EXPORT void PUB(free)(void *p) {
   if (unlikely(!p)) return;
   if (likely(heap_free_fast(p))) return;
   free_miss(p);
 }
 #else
-/* With HEAP_MALLOC_SETS_ERRNO (heap.h) the heap's answer is returned as it
- * is, so its slow path is a tail call and malloc needs no stack frame. */
-EXPORT void *PUB(malloc)(size_t n) {
-  if (unlikely(n > ALLOC_MAX_REQUEST)) return fail_enomem();
-  if (unlikely(!vg_known_off)) return malloc_vg(n);
-  if (HEAP_MALLOC_SETS_ERRNO) return heap_malloc(n);
-  void *p = heap_malloc(n);
-  if (unlikely(!p)) return fail_enomem();
-  return p;
-}
+EXPORT void *PUB(malloc)(size_t n) { return malloc_checked(n); }
 
-/* The memcheck hook is a tail call of its own, so the fast path saves no
- * register across a call and needs no stack frame. */
 EXPORT void PUB(free)(void *p) {
   if (unlikely(!p)) return;
-  if (unlikely(bootstrap_owns(p))) return free_bootstrap(p);
-  if (unlikely(!vg_known_off)) return free_vg(p);
-  heap_free(p);
+  free_checked(p);
 }
 #endif
 
