@@ -113,6 +113,7 @@
 #define POLICY_REUSE_DELAY (!HYB_OFF_REUSE) /* see above: stale frees after reuse */
 #define POLICY_CHECK_SIZES (!HYB_OFF_SIZES)
 #define POLICY_SEAL_MAP 1 /* the ownership checks rest on the map: read-only */
+#define POLICY_PAGE_TRY_NULL (!HYB_OFF_OWNER) /* NULL's grain is never ours */
 
 #define HYB_BITMAP_BYTES (SEG_SIZE / ALLOC_MIN_ALIGN / 8)
 _Static_assert(POLICY_AREA + HYB_BITMAP_BYTES <= POLICY_AREA_END, "live bitmap fits page 0's policy area");
@@ -125,7 +126,7 @@ __attribute__((noreturn)) COLD void hyb_bad_link(const void *slot, uintptr_t dec
 __attribute__((noreturn)) COLD void hyb_bad_large(const segment_t *h, const void *p, pol_op_t op);
 void hyb_check_early(const void *p, int op);
 uint64_t hyb_large_word(const segment_t *h, uint64_t state);
-extern span_t hyb_large_page; /* what pol_page_of answers for a large block */
+extern HIDDEN span_t hyb_large_page; /* what pol_page_of answers for a large block */
 
 /* ---- free-list links ---------------------------------------------------- */
 static ALWAYS_INLINE uintptr_t hyb_link_key(const void *slot) {
@@ -144,9 +145,9 @@ static ALWAYS_INLINE void *pol_link_peek(const void *slot, void *stored) {
 #define HYB_LINK_BAD_BITS (~(uintptr_t)(SEG_SIZE - 1) | (ALLOC_MIN_ALIGN - 1))
 static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, void *stored) {
   if (HYB_OFF_LINKS) return stored;
-  uintptr_t x = (uintptr_t)stored ^ alloc_secret(0), n = x ^ (uintptr_t)slot;
-  if (unlikely(x & HYB_LINK_BAD_BITS) && n) hyb_bad_link(slot, n);
-  return (void *)n;
+  uintptr_t x = (uintptr_t)stored ^ alloc_secret(0);
+  if (unlikely(x & HYB_LINK_BAD_BITS) && x != (uintptr_t)slot) hyb_bad_link(slot, x ^ (uintptr_t)slot);
+  return (void *)(x ^ (uintptr_t)slot);
 }
 
 /* ---- the live bitmap ------------------------------------------------------ */
@@ -194,10 +195,10 @@ static ALWAYS_INLINE bool hyb_btr(const void *blk) {
  * coarse map (os.h) says is one of our segments: one load, no walk; anything
  * else misses, and pol_page_of classifies it through the page map. */
 _Static_assert(OS_GRAIN == SEG_SIZE, "a segment is one grain of the coarse map");
+_Static_assert(ALLOC_MIN_ALIGN == 16, "pol_page_try's alignment test");
 static ALWAYS_INLINE span_t *pol_page_try(const void *p) {
   if (HYB_OFF_OWNER) return page_of(p);
-  if (likely(os_grain_tag(p) == TAG_SEGMENT) &&
-      likely(((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) == 0))
+  if (likely(os_grain_tag_aligned(p, 4) == TAG_SEGMENT)) /* and p % 16 == 0 */
     return page_in((segment_t *)((uintptr_t)p & ~(SEG_SIZE - 1)), p);
   return NULL;
 }

@@ -39,6 +39,7 @@ static ALWAYS_INLINE void heap_check_early(const void *p, int op) { pol_check_ea
  * bootstrap block, whose page entry is in the arena's zeroed lead
  * (bootstrap.h): owner 0 is no heap. */
 #define HEAP_FAST_MISS 1
+#define HEAP_FREE_FAST_NULL POLICY_PAGE_TRY_NULL
 _Static_assert(BOOTSTRAP_ALIGN == SEG_SIZE && BOOTSTRAP_LEAD >= PAGE_SIZE &&
                    BOOTSTRAP_LEAD % PAGE_SIZE == 0 && BOOTSTRAP_LEAD + BOOTSTRAP_SIZE <= SEG_SIZE,
                "a bootstrap block's page entry lies in the arena's zeroed lead");

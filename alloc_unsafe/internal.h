@@ -56,9 +56,9 @@ typedef struct theap {
  * no span, so both fast paths fall through to the slow paths, which set the
  * heap up; after thread exit, with caches off and under valgrind it points at
  * theap_none, which sends every operation to one shared heap under a lock. */
-extern __thread theap_t *tls_heap;
-extern theap_t theap_empty, theap_none;
-extern span_t span_none;
+extern HIDDEN __thread theap_t *tls_heap;
+extern HIDDEN theap_t theap_empty, theap_none;
+extern HIDDEN span_t span_none;
 
 /* Misses of the fast paths (the heap is initialised). */
 void *theap_malloc_slow(unsigned cls);

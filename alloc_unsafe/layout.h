@@ -211,6 +211,8 @@ static inline char *span_base(span_t *s) {
  *                      against the block (engine_size_fits)
  *   POLICY_SEAL_MAP    1: the ownership map is made read-only at start-up
  *                      (os_map_seal), as the policy's checks rely on it
+ *   POLICY_PAGE_TRY_NULL  1: pol_page_try(NULL) reads nothing and misses, so
+ *                      free() need not test for NULL before its fast path
  *   pol_large_alloc(h), pol_large_free(h, p, op)           the same, large
  *   pol_collect(s, list, n)      n blocks freed by other threads join s
  *   pol_segment_new/free(seg), pol_span_new/release(s)  metadata created

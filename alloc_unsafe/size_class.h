@@ -30,8 +30,8 @@ typedef struct size_class {
   uint32_t carve;      /* fresh blocks linked onto a span's free list at once */
 } size_class_t;
 
-extern size_class_t size_classes[NCLASSES];
-extern uint8_t class_lut[LUT_MAX / 16 + 1];
+extern HIDDEN size_class_t size_classes[NCLASSES];
+extern HIDDEN uint8_t class_lut[LUT_MAX / 16 + 1];
 
 void size_classes_init(void);
 

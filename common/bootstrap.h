@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "util.h"
 
 #define BOOTSTRAP_SIZE ((size_t)256 << 10)
 /* Where the arena lives: mapped at its first use, BOOTSTRAP_LEAD bytes after
@@ -37,7 +38,7 @@
 /* The arena's first byte; until it is mapped, a value that makes
  * bootstrap_owns true only for BOOTSTRAP_SIZE bytes at the top of the
  * address space, which no pointer a program holds can be. */
-extern uintptr_t bootstrap_base;
+extern HIDDEN uintptr_t bootstrap_base;
 
 static inline bool bootstrap_owns(const void *p) {
   return (uintptr_t)p - __atomic_load_n(&bootstrap_base, __ATOMIC_RELAXED) < BOOTSTRAP_SIZE;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include "util.h"
 
 typedef struct peak_counter {
   size_t now, peak;
@@ -32,6 +33,6 @@ static inline size_t peak_counter_peak(const peak_counter_t *c) {
 /* Bytes a heap holds for blocks (spans or slabs in use, large blocks): every
  * layer of the heap that takes or gives such memory adds to it; statistics
  * report it as bytes_peak. */
-extern peak_counter_t alloc_held_bytes;
+extern HIDDEN peak_counter_t alloc_held_bytes;
 
 #endif

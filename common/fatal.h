@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "checks.h"
+#include "util.h"
 
 __attribute__((noreturn, cold)) void alloc_fatal(const char *check, const void *addr);
 __attribute__((noreturn, cold)) void alloc_fatal2(const char *check, const void *addr,
@@ -35,7 +36,7 @@ __attribute__((noreturn, cold)) void alloc_fatal_size(const char *check, const v
                                                       size_t claimed, size_t real);
 #define ALLOC_FATAL(ID, addr) alloc_fatal(alloc_check_name(ALLOC_CHECK_##ID), (addr))
 
-extern int alloc_dying_flag;
+extern HIDDEN int alloc_dying_flag;
 static inline bool alloc_dying(void) {
   return __builtin_expect(__atomic_load_n(&alloc_dying_flag, __ATOMIC_RELAXED), 0);
 }

@@ -31,7 +31,7 @@ typedef union alloc_frozen_page {
 } alloc_frozen_page_t;
 _Static_assert(sizeof(alloc_frozen_t) <= OS_PAGE, "the frozen globals fit in one page");
 
-extern alloc_frozen_page_t alloc_frozen;
+extern HIDDEN alloc_frozen_page_t alloc_frozen;
 
 /* Make the page read-only (once; later calls do nothing).  false when the
  * kernel refused or the run-time page is larger than OS_PAGE (the object

@@ -110,9 +110,15 @@ void alloc_process_init(void);
  * vg_init has decided, and under valgrind with the hooks on).  On a
  * miss malloc() and free() take the override's full, hooked path, which calls
  * the slow halves directly (the fast half has just missed), so the fast pair
- * carries neither the size limit test nor the valgrind test. */
+ * carries neither the size limit test nor the valgrind test.
+ *
+ * HEAP_FREE_FAST_NULL 1 says heap_free_fast(NULL) is safe and misses too, so
+ * free() tests for NULL only after a miss. */
 #ifndef HEAP_FAST_MISS
 #define HEAP_FAST_MISS 0
+#endif
+#ifndef HEAP_FREE_FAST_NULL
+#define HEAP_FREE_FAST_NULL 0
 #endif
 #if !HEAP_FAST_MISS /* no fast half: the slow half is the whole operation */
 static ALWAYS_INLINE void *heap_malloc_slow(size_t n) { return heap_malloc(n); }

@@ -20,12 +20,13 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include "util.h"
 
 /* What each heap defines (bound at compile time, like heap.h). */
 void heap_setup(void);             /* tables, before any block is served */
 void heap_thread_exit(void *obj);  /* obj: what the thread attached */
 
-extern int alloc_init_state; /* ALLOC_INIT_* */
+extern HIDDEN int alloc_init_state; /* ALLOC_INIT_* */
 enum { ALLOC_INIT_NONE, ALLOC_INIT_RUNNING, ALLOC_INIT_DONE };
 
 static inline bool alloc_ready(void) {

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "util.h"
 
 #define OS_PAGE ((size_t)4096)
 
@@ -130,7 +131,7 @@ bool os_seal(void *addr, size_t size);
 #define OS_OWN_LEAF_SHIFT 32
 #define OS_OWN_L1 ((size_t)1 << (OS_OWN_ADDR_BITS - OS_OWN_LEAF_SHIFT))
 #define OS_OWN_LEAF ((size_t)1 << (OS_OWN_LEAF_SHIFT - 12))
-extern uint8_t *os_own_l1[OS_OWN_L1];
+extern HIDDEN uint8_t *os_own_l1[OS_OWN_L1];
 
 /* The tag of the mapping holding p, 0 if this heap did not map it. */
 static inline uint8_t os_tag_of(const void *p) {
@@ -152,9 +153,16 @@ static inline bool os_owns(const void *p) { return os_tag_of(p) != 0; }
 #define OS_GRAIN ((size_t)1 << OS_GRAIN_SHIFT)
 #define OS_GRAIN_ADDR_BITS 47
 #define OS_GRAINS ((size_t)1 << (OS_GRAIN_ADDR_BITS - OS_GRAIN_SHIFT))
-extern uint8_t os_own_grain[OS_GRAINS];
+extern HIDDEN uint8_t os_own_grain[OS_GRAINS];
 static inline uint8_t os_grain_tag(const void *p) {
   uintptr_t g = (uintptr_t)p >> OS_GRAIN_SHIFT;
+  return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
+}
+/* The same, and 0 also when p is not a multiple of 1 << low (low < 64 - 47):
+ * rotating p's low bits to the top puts them beyond the range test, so the
+ * one compare asks both questions. */
+static inline uint8_t os_grain_tag_aligned(const void *p, unsigned low) {
+  uintptr_t a = (uintptr_t)p, g = (a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low);
   return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
 }
 

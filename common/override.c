@@ -98,7 +98,10 @@ static ALWAYS_INLINE void free_checked(void *p) {
 /* The heap's fast pair first (heap.h: it misses for huge sizes, under the
  * memcheck hooks and for bootstrap blocks). */
 static COLD void *malloc_miss(size_t n) { return malloc_checked(n); }
-static COLD void free_miss(void *p) { free_checked(p); }
+static COLD void free_miss(void *p) {
+  if (HEAP_FREE_FAST_NULL && !p) return;
+  free_checked(p);
+}
 
 EXPORT void *PUB(malloc)(size_t n) {
   void *p = heap_malloc_fast(n);
@@ -107,7 +110,7 @@ EXPORT void *PUB(malloc)(size_t n) {
 }
 
 EXPORT void PUB(free)(void *p) {
-  if (unlikely(!p)) return;
+  if (!HEAP_FREE_FAST_NULL && unlikely(!p)) return;
   if (likely(heap_free_fast(p))) return;
   free_miss(p);
 }

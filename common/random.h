@@ -43,8 +43,8 @@ typedef struct rand_state {
   uint64_t s;
   uint64_t epoch; /* == g_rand_epoch when seeded for this process */
 } rand_state_t;
-extern __thread rand_state_t tls_rand;
-extern uint64_t rand_epoch;
+extern HIDDEN __thread rand_state_t tls_rand;
+extern HIDDEN uint64_t rand_epoch;
 COLD uint64_t rand_seed_slow(void);
 
 static inline uint64_t rand_mix(uint64_t z) {

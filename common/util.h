@@ -13,6 +13,10 @@
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 /* Symbols every heap exports; everything else is hidden (-fvisibility=hidden). */
 #define EXPORT      __attribute__((visibility("default")))
+/* On an extern declaration of data, so that the compiler reaches it directly
+ * (rip-relative) instead of through the GOT: -fvisibility=hidden covers
+ * definitions only. */
+#define HIDDEN      __attribute__((visibility("hidden")))
 
 #define ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((uintptr_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uintptr_t)(a) - 1))

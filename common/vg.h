@@ -21,14 +21,14 @@
 
 #include "util.h"
 
-extern bool vg_on;
+extern HIDDEN bool vg_on;
 /* Set once vg_init has decided the hooks are off: until then (the first
  * allocations, before the heap initialises) the override takes its slow,
  * hooked paths, which look at vg_on after the heap has answered. */
-extern bool vg_known_off;
+extern HIDDEN bool vg_known_off;
 /* Running under valgrind (whatever ALLOC_VALGRIND says): a heap whose fast
  * paths have no hooks sends every thread to its slow paths only then. */
-extern bool vg_running;
+extern HIDDEN bool vg_running;
 
 /* mode: 0 off, 1 on, 2 auto (on under valgrind).  Off lets callgrind count
  * the heap's native instructions. */
