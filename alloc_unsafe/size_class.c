@@ -2,6 +2,16 @@
 #include "fatal.h"
 #include "layout.h"
 #include "size_class.h"
+/* Fresh blocks are linked onto a span's free list CARVE_BYTES worth at a time
+ * (at least 4): fresh pages are touched as they are needed, and, as malloc
+ * takes freed blocks before fresh ones (theap.c, span_refill), a class that
+ * cycles through a few blocks keeps its cache footprint near CARVE_BYTES.
+ * With 16 KiB, `macro cfrac 0.05` (a dozen classes, each allocated and freed
+ * at once) missed L1 902,000 times under cachegrind, mimalloc (4 KiB) 16,000;
+ * with 4 KiB 34,000, for 1% more instructions. */
+#ifndef CARVE_BYTES
+#define CARVE_BYTES (4u << 10)
+#endif
 
 size_class_t size_classes[NCLASSES];
 uint8_t class_lut[LUT_MAX / 16 + 1];
@@ -34,9 +44,7 @@ void size_classes_init(void) {
     sc->npages = span_pages(size);
     sc->nblocks = (uint32_t)(sc->npages * PAGE_SIZE / size);
     if (sc->nblocks > UINT16_MAX) alloc_fatal("size classes: span_t counts blocks in 16 bits", NULL);
-    /* Carve 16 KiB worth at a time (at least 4 blocks): fresh pages are
-     * touched as they are needed, not a whole span at once. */
-    sc->carve = MIN(sc->nblocks, MAX(4, (16u << 10) / size));
+    sc->carve = MIN(sc->nblocks, MAX(4, (uint32_t)CARVE_BYTES / size));
   }
   for (size_t i = 0; i < ARRAY_LEN(class_lut); i++) {
     unsigned c = 0;
