@@ -82,7 +82,9 @@ def bars(outdir, name, title, ylabel, categories, series, values, colours, error
     sc = HEAD.format(w=width, h=460, out=os.path.join(outdir, name + ".svg"), title=title, ylabel=ylabel)
     sc += "set style data histograms\n"
     sc += ("set style histogram errorbars gap 2 lw 1\n" if errorbars else "set style histogram clustered gap 2\n")
-    sc += "set style fill solid 0.9 border rgb '#555555'\nset boxwidth 0.9\n"
+    # Thin bars get no border, which would hide their colour.
+    border = "border rgb '#555555'" if len(series) * len(categories) <= 120 else "noborder"
+    sc += f"set style fill solid 0.9 {border}\nset boxwidth 0.9\n"
     sc += "set xtics rotate by -35 scale 0 noenhanced\n"
     if logscale:
         sc += f"set logscale y\nset yrange [{min(finite) / 1.5:.3g}:{max(finite) * 1.5:.3g}]\n"

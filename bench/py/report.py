@@ -130,8 +130,13 @@ class Report:
             absolute.add(*row)
             for r, t in rel.items():
                 t.add(w, *[ratio_cell(s.ratio(w, a, r, what)) for a in s.allocs])
+        # The chart draws the plain allocators only: with every variant row too
+        # (18 bars a cluster) the bars were too thin to show their colours.
+        # The variants have their own section; the tables keep every row.
+        variants = {a["name"] for a in self.meta["allocators"] if a["base"]}
+        plain = [a for a in s.allocs if a not in variants]
         svg = charts.bars(self.cdir, name, f"{title} per workload relative to {ref} (median; bars: min-max)",
-                          f"ratio to {ref}", s.timed, s.allocs, vals, self.colours, refline=1)
+                          f"ratio to {ref}", s.timed, plain, vals, self.colours, refline=1)
         tables = [absolute] + list(rel.values())
         intro = (f"Median over the runs (hover for min and max). Then the same relative to "
                  f"{' and to '.join(rel)}. ✗ marks a cell where a run crashed, gave a wrong answer or did not finish; "
