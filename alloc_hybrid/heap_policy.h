@@ -248,6 +248,19 @@ static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
   if (unlikely(!(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit)))
     hyb_bad_small(s, blk, POL_FREE);
 }
+/* The fast path's form: one locked btr, whose carry is the old bit.  When the
+ * bit was clear already, nothing changed, and pol_small_free_remote reports. */
+static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
+  if (HYB_OFF_LIVE) return true;
+#if defined(__x86_64__) && !ALLOC_TSAN
+  bool was;
+  __asm__ volatile("lock btrq %2, %0" : "+m"(*hyb_bits(blk)), "=@ccc"(was) : "r"(hyb_bitno(blk)) : "memory");
+  return likely(was);
+#else
+  uint64_t bit = hyb_bit(blk);
+  return likely(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit);
+#endif
+}
 void hyb_collect(span_t *s, void *list, uint32_t n);
 static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {
   if (!HYB_OFF_LIVE) hyb_collect(s, list, n);

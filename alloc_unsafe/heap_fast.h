@@ -75,6 +75,25 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
   return likely(p != NULL) ? p : malloc_slow(n, ALLOC_MIN_ALIGN);
 }
 
+/* A free by a thread whose live heap h does not own s (owner word own):
+ * pushed onto s's xfree as theap_free_slow would, without the miss path's
+ * second page lookup.  It misses for a span of h's own full list and for a
+ * thread without a live heap (theap_empty, theap_none: every thread under
+ * the memcheck hooks, so the push needs no memcheck copy), which the slow
+ * path handles.  Remote frees skip maintain_tick: the owner's slow paths,
+ * which collect them, drive the decay. */
+static ALWAYS_INLINE bool heap_free_remote_fast(theap_t *h, span_t *s, void *b, unsigned c,
+                                                uintptr_t own) {
+  if (unlikely((own & ~(uintptr_t)OWNER_FULL) == (uintptr_t)h) || unlikely(h->state != THEAP_LIVE) ||
+      unlikely(!pol_small_free_remote_try(s, b)))
+    return false;
+  void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
+  do blk_set_next_fast(b, head);
+  while (!__atomic_compare_exchange_n(&s->xfree, &head, b, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+  h->nfree[c]++;
+  return true;
+}
+
 static ALWAYS_INLINE bool heap_free_fast(void *p) {
   span_t *pg = pol_page_try(p);
   if (unlikely(!pg)) return false;
@@ -83,8 +102,11 @@ static ALWAYS_INLINE bool heap_free_fast(void *p) {
     span_t *s = pg - pg->back;
     void *b = (char *)p - POLICY_BLOCK_HDR;
     theap_t *h = tls_heap;
-    if (likely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == (uintptr_t)h) &&
-        likely(pol_small_free_try(s, b))) {
+    /* The remote path loads the owner word again: keeping it in a register
+     * costs the local path a move. */
+    if (unlikely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) != (uintptr_t)h))
+      return heap_free_remote_fast(h, s, b, c, __atomic_load_n(&s->owner, __ATOMIC_RELAXED));
+    if (likely(pol_small_free_try(s, b))) {
       blk_set_next_fast(b, s->local_free);
       s->local_free = b;
       h->nfree[c]++;

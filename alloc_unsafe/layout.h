@@ -204,6 +204,8 @@ static inline char *span_base(span_t *s) {
  *                      it marked blk free, false (nothing changed, nothing
  *                      reported) when the slow path must look again
  *   pol_small_free_remote(s, blk)   the same, by any other thread
+ *   pol_small_free_remote_try(s, blk)  its fast-path form: true when it
+ *                      marked blk free, false when it changed nothing
  *   POLICY_REUSE_DELAY  1: a span's block freed last, and the large mapping
  *                      cached last, are not the next handed out (so a stale
  *                      free after that reuse still finds the block free)
