@@ -75,22 +75,28 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
   return likely(p != NULL) ? p : malloc_slow(n, ALLOC_MIN_ALIGN);
 }
 
-/* A free by a thread whose live heap h does not own s (owner word own):
- * pushed onto s's xfree as theap_free_slow would, without the miss path's
- * second page lookup.  It misses for a span of h's own full list and for a
- * thread without a live heap (theap_empty, theap_none: every thread under
- * the memcheck hooks, so the push needs no memcheck copy), which the slow
- * path handles.  Remote frees skip maintain_tick: the owner's slow paths,
- * which collect them, drive the decay. */
-static ALWAYS_INLINE bool heap_free_remote_fast(theap_t *h, span_t *s, void *b, unsigned c,
-                                                uintptr_t own) {
-  if (unlikely((own & ~(uintptr_t)OWNER_FULL) == (uintptr_t)h) || unlikely(h->state != THEAP_LIVE) ||
+/* A free by a thread whose heap h does not own s (owner word own): pushed
+ * onto s's xfree as theap_free_slow would, without the miss path's second
+ * page lookup.  It misses for owner 0 (no heap: a bootstrap block's page
+ * entry in the arena's zeroed lead, or a span given back), for a span of
+ * h's own full list and for
+ * theap_none (the shared heap's threads: every thread under the memcheck
+ * hooks, so the push needs no memcheck copy), which the slow path handles.
+ * A thread that never allocated (theap_empty) counts its frees in the shared
+ * counter, as the slow path does.  Remote frees skip maintain_tick: the
+ * owner's slow paths, which collect them, drive the decay. */
+static ALWAYS_INLINE bool heap_free_remote_fast(theap_t *h, span_t *s, void *b, uintptr_t own) {
+  unsigned c = __atomic_load_n(&s->cls, __ATOMIC_RELAXED); /* again: see heap_free_fast */
+  bool live = h->state == THEAP_LIVE;
+  uintptr_t o = own & ~(uintptr_t)OWNER_FULL;
+  if (unlikely(o == (uintptr_t)h) || unlikely(o == 0) || unlikely(!live && h != &theap_empty) ||
       unlikely(!pol_small_free_remote_try(s, b)))
     return false;
   void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
   do blk_set_next_fast(b, head);
   while (!__atomic_compare_exchange_n(&s->xfree, &head, b, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-  h->nfree[c]++;
+  if (likely(live)) h->nfree[c]++;
+  else __atomic_add_fetch(&g_nfree_heapless[c], 1, __ATOMIC_RELAXED);
   return true;
 }
 
@@ -102,10 +108,10 @@ static ALWAYS_INLINE bool heap_free_fast(void *p) {
     span_t *s = pg - pg->back;
     void *b = (char *)p - POLICY_BLOCK_HDR;
     theap_t *h = tls_heap;
-    /* The remote path loads the owner word again: keeping it in a register
-     * costs the local path a move. */
+    /* The remote path loads the owner word and the class again: keeping
+     * them in registers cost the local path two moves. */
     if (unlikely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) != (uintptr_t)h))
-      return heap_free_remote_fast(h, s, b, c, __atomic_load_n(&s->owner, __ATOMIC_RELAXED));
+      return heap_free_remote_fast(h, s, b, __atomic_load_n(&s->owner, __ATOMIC_RELAXED));
     if (likely(pol_small_free_try(s, b))) {
       blk_set_next_fast(b, s->local_free);
       s->local_free = b;

@@ -59,6 +59,7 @@ typedef struct theap {
 extern HIDDEN __thread theap_t *tls_heap;
 extern HIDDEN theap_t theap_empty, theap_none;
 extern HIDDEN span_t span_none;
+extern HIDDEN uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */
 
 /* Misses of the fast paths (the heap is initialised). */
 void *theap_malloc_slow(unsigned cls);

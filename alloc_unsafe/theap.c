@@ -66,7 +66,7 @@ static theap_t g_shared = {
 static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static list_t g_live, g_retired, g_orphans; /* registry (theap_t.link) */
 static char *g_meta_cur, *g_meta_end; /* bump space for theap_t */
-static uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */
+uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */
 
 #define SPAN_OF(node) LIST_ENTRY_OR_NULL(node, span_t, link)
 #define THEAP_OF(node) LIST_ENTRY_OR_NULL(node, theap_t, link)

@@ -159,7 +159,9 @@ static void test_cross_thread(void) {
 
 /* Blocks the main thread allocates and short-lived threads free, many
  * rounds: the frees must come back for reuse (to the main thread's heap),
- * so the mapped bytes stop growing after the first rounds. */
+ * so the mapped bytes stop growing after the first rounds.  The freeing
+ * threads never allocate, so they have no heap of their own: their frees
+ * must still be counted in the statistics. */
 enum { RN = 20000, RSIZE = 48 };
 static void *rblocks[RN];
 static void *free_all(void *arg) {
@@ -177,9 +179,11 @@ static void test_remote_frees_reused(void) {
       CHECK(rblocks[i] != NULL);
       fill(rblocks[i], RSIZE, (unsigned)i);
     }
+    long long frees = heap_stat("frees");
     pthread_t t;
     pthread_create(&t, NULL, free_all, NULL);
     pthread_join(t, NULL);
+    CHECK(frees >= 0 && heap_stat("frees") - frees >= RN);
     if (round == 2) early = heap_stat("bytes_mapped");
   }
   long long late = heap_stat("bytes_mapped");

@@ -20,6 +20,7 @@
 #define POLICY_REUSE_DELAY 1
 #define POLICY_CHECK_SIZES 1
 #define POLICY_SEAL_MAP 0
+#define POLICY_PAGE_TRY_NULL 0
 #define PROBE_KEY ((uintptr_t)0x5a5a5a5a5a5a5a50ull)
 #define PROBE_LIVE ((uintptr_t)0x1111111111111111ull)
 #define PROBE_FREE ((uintptr_t)0x2222222222222222ull)
@@ -77,6 +78,10 @@ static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
 }
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
   pol_small_free(s, blk, POL_FREE); /* a test: no thread races on one block here */
+}
+static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
+  pol_small_free_remote(s, blk);
+  return true;
 }
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) { PROBE_COUNT(PH_LALLOC); }
 static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {
