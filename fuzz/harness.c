@@ -503,15 +503,15 @@ static uint64_t schedule_next(uint64_t *state) { /* splitmix64, as driver.c */
 /* nthreads 0: every operation on the calling thread (fuzz_run_input). */
 static size_t run_input(const unsigned char *buf, size_t len, int nthreads, uint64_t seed) {
   if (!page_size) page_size = (size_t)sysconf(_SC_PAGESIZE);
-  model_reset(&M);
-  input_bytes = 0;
-  input_cycles = 0;
-  last_walk_op = (size_t)-1;
   fuzz_ctx.heap = fuzz_heap_name;
   fuzz_ctx.input = buf;
   fuzz_ctx.input_len = len;
   fuzz_ctx.op_index = 0;
   fuzz_ctx.op = "start";
+  model_reset(&M); /* the first of a process also checks the pattern code (model.c) */
+  input_bytes = 0;
+  input_cycles = 0;
+  last_walk_op = (size_t)-1;
   /* The heap must start empty.  After the first input of a process this is
    * the previous input's last check (validate() == 0 after everything was
    * freed), with nothing run in between, so only the first input walks it. */
