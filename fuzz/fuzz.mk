@@ -8,18 +8,8 @@
 # The AFL builds are the same rules run by fuzz/run.sh with
 # BUILD=$(BUILD)/afl CC=afl-clang-fast, so one source serves both.
 
-FUZZ_SRC  := fuzz/harness.c fuzz/misuse.c fuzz/driver.c fuzz/seeds.c
-FUZZ_DEPS := $(FUZZ_SRC) $(wildcard fuzz/*.h) harness/testkit.h common/alloc_api.h fuzz/fuzz.mk \
-             $(BUILD)/fuzz/model.o
-
-# model.c (the pattern and the checks; no heap in it) is compiled on its own.
-# afl-clang-fast decides the deny list (fuzz/afl_denylist.txt) once per
-# command: with model.c after harness.c in one command, model.c was
-# instrumented in spite of the list (AFL++ 4, clang 14), and its pattern and
-# overlap loops ran with an edge counter in every iteration.
-$(BUILD)/fuzz/model.o: fuzz/model.c fuzz/model.h fuzz/ops.h fuzz/fuzz.mk
-	@mkdir -p $(@D)
-	$(CC) $(HARNESS_CFLAGS) -c fuzz/model.c -o $@
+FUZZ_SRC  := fuzz/harness.c fuzz/misuse.c fuzz/model.c fuzz/driver.c fuzz/seeds.c
+FUZZ_DEPS := $(FUZZ_SRC) $(wildcard fuzz/*.h) harness/testkit.h common/alloc_api.h fuzz/fuzz.mk
 
 # Misuse mode reads each heap's claims table at build time: claims.tsv ->
 # FUZZ_CLAIMS(X) X("class", "how", "message") in
@@ -58,13 +48,13 @@ $(BUILD)/fuzz/fuzz_glibcdouble: $(FUZZ_DEPS) fuzz/testdouble_glibc.c \
                                $(BUILD)/fuzz/claims/glibcdouble/fuzz_claims.h
 	@mkdir -p $(@D)
 	$(CC) $(HARNESS_CFLAGS) -I$(BUILD)/fuzz/claims/glibcdouble -DFUZZ_HEAP=glibcdouble \
-	    $(FUZZ_SRC) $(BUILD)/fuzz/model.o fuzz/testdouble_glibc.c \
+	    $(FUZZ_SRC) fuzz/testdouble_glibc.c \
 	    -o $@ -lpthread
 
 $(BUILD)/fuzz/fuzz_%: $(FUZZ_DEPS) $(LIBDIR)/liballoc_%_prefixed.a $(BUILD)/fuzz/claims/%/fuzz_claims.h
 	@mkdir -p $(@D)
 	$(CC) $(HARNESS_CFLAGS) -I$(BUILD)/fuzz/claims/$* -DFUZZ_HEAP=$* $(FUZZ_SRC) \
-	    $(BUILD)/fuzz/model.o $(LIBDIR)/liballoc_$*_prefixed.a \
+	    $(LIBDIR)/liballoc_$*_prefixed.a \
 	    -o $@ -lpthread
 
 # ---- the second engine: libFuzzer with ASan and UBSan (fuzz/libfuzzer.c) ---------
