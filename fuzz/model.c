@@ -273,9 +273,10 @@ void model_check_overlap(const struct model *m, const void *p, size_t span, int 
   uintptr_t a = (uintptr_t)p, a_end = a + span;
   if (a_end < a) model_fail("overlap", "%s returned %p + %zu: wraps the address space", what,
                             p, span);
-  for (int s = 0; s < FUZZ_SLOTS; s++) {
+  uint64_t busy = m->busy & ~(self >= 0 ? (uint64_t)1 << self : 0);
+  for (; busy; busy &= busy - 1) {
+    int s = __builtin_ctzll(busy);
     const struct block *b = &m->slot[s];
-    if (!b->p || s == self) continue;
     uintptr_t lo = (uintptr_t)b->p, hi = lo + model_span(b);
     if (a < hi && lo < a_end)
       model_fail("overlap", "%s: [%p, +%zu) meets live slot %d [%p, +%zu)", what, p, span, s,
@@ -294,7 +295,8 @@ void model_check_contents(const struct model *m, unsigned slot, const char *when
 }
 
 void model_check_all(const struct model *m, const char *when) {
-  for (unsigned s = 0; s < FUZZ_SLOTS; s++) model_check_contents(m, s, when);
+  for (uint64_t busy = m->busy; busy; busy &= busy - 1)
+    model_check_contents(m, (unsigned)__builtin_ctzll(busy), when);
 }
 
 void model_check_zero(const unsigned char *p, size_t n) {
@@ -325,6 +327,7 @@ void model_insert(struct model *m, unsigned slot, void *p, size_t req, enum bloc
   b->kind = kind;
   b->align = align;
   b->key = model_new_key(m, slot);
+  m->busy |= (uint64_t)1 << slot;
   pattern_fill(b->p, 0, req, b->key);
   m->live++;
   m->live_bytes += req;
@@ -334,5 +337,6 @@ void model_remove(struct model *m, unsigned slot) {
   struct block *b = &m->slot[slot];
   m->live--;
   m->live_bytes -= b->req;
+  m->busy &= ~((uint64_t)1 << slot);
   memset(b, 0, sizeof *b);
 }
