@@ -324,8 +324,13 @@ static void check_validate_mid(size_t want, const char *when) {
   check_validate(want, when);
 }
 
+/* Free every live block, in slot order, each checked just before its free. */
+static void release_all(void) {
+  for (uint64_t busy = M.busy; busy; busy &= busy - 1) release((unsigned)__builtin_ctzll(busy));
+}
+
 static void free_all(const char *when) {
-  for (unsigned s = 0; s < FUZZ_SLOTS; s++) release(s);
+  release_all();
   check_validate(0, when);
 }
 
@@ -426,7 +431,7 @@ static void run_op(enum fuzz_op op, const unsigned char *a) {
     if (input_cycles++ < FUZZ_MAX_THREAD_CYCLES) helper_call(HELP_EXIT, NULL, 0);
     break;
   case OP_FREE_ALL:
-    for (unsigned s = 0; s < FUZZ_SLOTS; s++) release(s);
+    release_all();
     check_validate_mid(0, "FREE_ALL op");
     break;
   case OP_COUNT: break;
@@ -503,15 +508,15 @@ static uint64_t schedule_next(uint64_t *state) { /* splitmix64, as driver.c */
 /* nthreads 0: every operation on the calling thread (fuzz_run_input). */
 static size_t run_input(const unsigned char *buf, size_t len, int nthreads, uint64_t seed) {
   if (!page_size) page_size = (size_t)sysconf(_SC_PAGESIZE);
-  model_reset(&M);
-  input_bytes = 0;
-  input_cycles = 0;
-  last_walk_op = (size_t)-1;
   fuzz_ctx.heap = fuzz_heap_name;
   fuzz_ctx.input = buf;
   fuzz_ctx.input_len = len;
   fuzz_ctx.op_index = 0;
   fuzz_ctx.op = "start";
+  model_reset(&M); /* the first of a process also checks the pattern code (model.c) */
+  input_bytes = 0;
+  input_cycles = 0;
+  last_walk_op = (size_t)-1;
   /* The heap must start empty.  After the first input of a process this is
    * the previous input's last check (validate() == 0 after everything was
    * freed), with nothing run in between, so only the first input walks it. */

@@ -31,6 +31,8 @@
 
 #include "ops.h"
 
+_Static_assert(FUZZ_SLOTS <= 64, "struct model's busy mask has one bit per slot");
+
 /* What the pointer came from, which decides how it may be freed. */
 enum block_kind {
   KIND_MALLOC,   /* malloc, calloc, realloc, reallocarray: free_sized ok */
@@ -53,6 +55,9 @@ struct block {
 
 struct model {
   struct block slot[FUZZ_SLOTS];
+  uint64_t busy;     /* bit s set: slot[s].p != NULL (kept by model_insert and
+                        model_remove), so the loops over live blocks skip the
+                        empty slots without reading them */
   size_t live;       /* blocks with p != NULL (malloc(0) blocks included) */
   size_t live_bytes; /* sum of req over live blocks */
   uint64_t gen;      /* allocation counter, feeds the keys */
