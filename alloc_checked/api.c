@@ -126,6 +126,13 @@ static bool usable_is_zero(const void *p, size_t u) {
 }
 
 void *heap_calloc(size_t n) {
+  if (unlikely(n > SMALL_MAX - CANARY_BYTES)) { /* perhaps large: a reused mapping is zeroed */
+    if (!tls_tc) tc_get_slow();
+    if (alloc_ready() && !alloc_dying()) {
+      chk_cfg_init();
+      if (chk_class_for(n) == NCLASSES) return large_alloc(n, ALLOC_MIN_ALIGN, true);
+    }
+  }
   chk_took_fresh = false;
   void *p = heap_malloc(n);
   if (!p || bootstrap_owns(p)) return p;
@@ -134,7 +141,7 @@ void *heap_calloc(size_t n) {
   /* A small slot reused was checked all-zero when it was taken (zero
    * feature); one never used skipped that check, and is as mmap gave it,
    * all zero unless an overflow from a neighbour reached it: checked here.
-   * A large block is a fresh mapping. */
+   * A large block came zeroed from large_alloc above. */
   if (m && m->cls != 0 &&
       (!CFG.zero || (chk_took_fresh && !usable_is_zero(p, usable_of(m->cls))))) {
     vg_open(p, usable_of(m->cls)); /* closed by the take; the override opens n bytes */

@@ -38,6 +38,8 @@
  * Large blocks (above the largest class) each have their own mapping:
  *   | guard 4K | pages ... [ block, its end at the end of the last page ] | guard 4K |
  * and a record in large.c's table (out of band), keyed by the block's page.
+ * Freed mappings' pages are reused through a bounded PROT_NONE cache
+ * (large.c's header says how the quarantine keeps freed addresses apart).
  *
  * Glossary: slot = a block position in a slab; usable = slot size minus the
  * canary; tcache = a thread's cache of free slots (pointers the heap

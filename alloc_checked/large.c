@@ -10,7 +10,28 @@
  * system call anyway).  A freed block's mapping is kept PROT_NONE in a
  * bounded FIFO quarantine (count, bytes, age: ALLOC_DECAY_MS), so a use
  * after free faults and a second free is still reported as a double free.
+ *
+ * Freed pages are reused, freed addresses are not (while quarantined).
+ * Large quarantine on: a freed mapping's pages move (mremap with
+ * MREMAP_DONTUNMAP: page tables move, not bytes) to a fresh mapping of the
+ * same size, kept PROT_NONE in a bounded cache, while the freed addresses
+ * stay PROT_NONE in the quarantine with no memory behind them.  Large
+ * quarantine off: the freed mapping itself goes to the cache, PROT_NONE,
+ * its record kept (a stale free of its block is still a double free).
+ * The cache is bounded (LC_MAX mappings, LC_BYTES of address space,
+ * LRES_BYTES of pages, age ALLOC_DECAY_MS; the oldest go first).  A later
+ * request takes the smallest cached mapping with enough pages: the block's
+ * end goes at the upper guard as in a fresh mapping, only its pages become
+ * read-write again, and a part of more than a quarter of the request left
+ * below it is split off and cached on its own.  So a loop of large blocks
+ * pays two mprotects (and a move), not mmap + page faults + munmap.  The
+ * cached pages hold the previous block's bytes: a block taken from the
+ * cache is zeroed first when the zero feature is on or the caller is
+ * calloc, so those bytes never reach the next block then.
  */
+#include <errno.h>
+#include <sys/mman.h>
+
 #include "clock.h"
 #include "heap.h"
 #include "internal.h"
@@ -21,14 +42,19 @@ typedef struct large_rec {
   size_t usable;
   os_mapping_t map;
   uint64_t freed_ms;
-  uint8_t state; /* LIVE or QUAR */
+  uint8_t state; /* LIVE, QUAR or CACHE */
   uint8_t kind;
+  bool resident; /* QUAR/CACHE: its data pages kept (old bytes), in g_res */
 } large_rec_t;
 enum { REC_EMPTY = 0, REC_DELETED = 1 };
-enum { ST_LIVE = 1, ST_QUAR = 2 };
+enum { ST_LIVE = 1, ST_QUAR = 2, ST_CACHE = 3 };
 
 #define LQ_MAX 64
 #define LQ_BYTES ((size_t)128 << 20)
+#define LC_MAX 32                      /* cached mappings */
+#define LC_BYTES ((size_t)128 << 20)   /* cached address space */
+#define LC_ONE_MAX ((size_t)32 << 20)  /* data pages of the biggest mapping kept */
+#define LRES_BYTES ((size_t)32 << 20)  /* pages held by cached mappings */
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static os_mapping_t g_tab_map;
@@ -39,6 +65,9 @@ static uint64_t g_allocs;
 static uintptr_t g_quar[LQ_MAX]; /* keys, FIFO */
 static uint32_t g_qhead, g_qn;
 static size_t g_qbytes;
+static uintptr_t g_cache[LC_MAX]; /* keys, unordered */
+static uint32_t g_cn;
+static size_t g_cbytes, g_res;
 
 static size_t hash_key(uintptr_t k) { return (size_t)rand_mix(k ^ alloc_secret(3)); }
 
@@ -83,13 +112,134 @@ static large_rec_t *insert(uintptr_t key) {
   return &g_tab[i];
 }
 
-static void drop(large_rec_t *r) { /* the mapping goes back to the kernel */
-  os_unmap(r->map);
+static size_t data_of(const large_rec_t *r) { return r->map.size - 2 * OS_PAGE; }
+
+static void unlink_rec(large_rec_t *r) { /* the record goes, the mapping stays */
+  if (r->resident) g_res -= data_of(r);
   memset(r, 0, sizeof *r);
   r->key = REC_DELETED;
 }
 
-/* Oldest quarantined mapping out, while a bound is exceeded (or all). */
+static void drop(large_rec_t *r) { /* the mapping goes back to the kernel */
+  os_mapping_t m = r->map;
+  unlink_rec(r);
+  os_unmap(m);
+}
+
+static bool cacheable(const large_rec_t *r) {
+  return data_of(r) <= LC_ONE_MAX && data_of(r) <= LRES_BYTES && alloc_opt.decay_ms != 0;
+}
+
+/* Freed mapping m (quarantine off): PROT_NONE, its pages kept for the
+ * cache (resident), or released when the protection fails. */
+static void close_freed(large_rec_t *r) {
+  if (os_protect_mapping(&r->map, OS_PROT_NONE)) {
+    r->resident = true;
+    g_res += data_of(r);
+  } else {
+    os_guard(&r->map, r->map.base, r->map.size); /* PROT_NONE, pages released */
+  }
+}
+
+/* The pages of [from, from+size) (PROT_NONE, one mapping) move to
+ * [to, to+size), a mapping of ours of the same size; from keeps its
+ * addresses and protection with no pages behind them (MREMAP_DONTUNMAP,
+ * Linux 5.7+).  Page tables move, bytes do not.  This belongs in the OS
+ * layer (an os_move_pages beside os_remap): it is here because
+ * common/os.c was being changed meanwhile.  false: nothing moved. */
+static bool move_pages(void *from, void *to, size_t size) {
+#ifdef MREMAP_DONTUNMAP
+  int saved = errno;
+  void *p = mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+  errno = saved;
+  return p == to;
+#else
+  (void)from, (void)to, (void)size;
+  return false;
+#endif
+}
+
+static void cache_put(large_rec_t *r, uint64_t now);
+
+/* Freed mapping of r entering the quarantine: PROT_NONE, and its pages go
+ * to a fresh mapping that enters the cache, so they serve the next large
+ * request at once while the quarantined addresses stay PROT_NONE with
+ * nothing behind them (no memory held).  When the move cannot be made,
+ * its pages are released.  r may move (the table can grow): its key is
+ * what stays. */
+static void quarantine_close(uintptr_t key, uint64_t now) {
+  large_rec_t *r = find(key);
+  os_mapping_t m = r->map;
+  bool moved = false;
+  if (cacheable(r) && os_protect_mapping(&r->map, OS_PROT_NONE)) {
+    os_mapping_t d = os_map_tagged(m.size, OS_PAGE, 0, TAG_LARGE);
+    if (d.base && move_pages(m.base, d.base, m.size)) {
+      moved = true;
+      d.prot = OS_PROT_NONE; /* the moved pages keep the old mapping's protection */
+      large_rec_t *c = insert((uintptr_t)d.base + OS_PAGE);
+      if (c) {
+        c->start = (char *)d.base + OS_PAGE;
+        c->usable = d.size - 2 * OS_PAGE;
+        c->map = d;
+        c->resident = true;
+        g_res += c->usable;
+        cache_put(c, now);
+      } else {
+        os_unmap(d);
+      }
+    } else if (d.base) {
+      os_unmap(d);
+    }
+    r = find(key);
+  }
+  if (!moved) os_guard(&r->map, r->map.base, r->map.size); /* PROT_NONE, pages released */
+}
+
+/* Cached mappings out: those older than the decay time (all: every one). */
+static void cache_evict(uint64_t now, bool all) {
+  for (uint32_t k = 0; k < g_cn;) {
+    large_rec_t *r = find(g_cache[k]);
+    if (r && !all && now - r->freed_ms < (uint64_t)alloc_opt.decay_ms) {
+      k++;
+      continue;
+    }
+    g_cache[k] = g_cache[--g_cn];
+    if (r) {
+      g_cbytes -= r->map.size;
+      drop(r);
+    }
+  }
+}
+
+/* The freed mapping of r (closed: PROT_NONE, pages resident) into the
+ * cache; the oldest cached ones make room (count, bytes, resident bytes).
+ * One that cannot be cached is unmapped. */
+static void cache_put(large_rec_t *r, uint64_t now) {
+  if (!cacheable(r) || !r->resident) {
+    drop(r);
+    return;
+  }
+  while (g_cn > 0 && (g_cn >= LC_MAX || g_cbytes + r->map.size > LC_BYTES || g_res > LRES_BYTES)) {
+    uint32_t old = 0;
+    for (uint32_t k = 1; k < g_cn; k++) {
+      large_rec_t *a = find(g_cache[k]), *b = find(g_cache[old]);
+      if (a && b && a->freed_ms < b->freed_ms) old = k;
+    }
+    large_rec_t *o = find(g_cache[old]);
+    g_cache[old] = g_cache[--g_cn];
+    if (o) {
+      g_cbytes -= o->map.size;
+      drop(o);
+    }
+  }
+  r->state = ST_CACHE;
+  r->freed_ms = now;
+  g_cache[g_cn++] = r->key;
+  g_cbytes += r->map.size;
+}
+
+/* Oldest quarantined mapping out (unmapped: its pages went to the cache
+ * when it was freed), while a bound is exceeded (or all). */
 static void quar_evict(bool all) {
   uint64_t now = now_ms();
   while (g_qn) {
@@ -106,6 +256,78 @@ static void quar_evict(bool all) {
   }
 }
 
+/* A cached mapping for a block of usable bytes (alignment <= a page) in
+ * data pages of data bytes, set up as large_alloc would a fresh one: the
+ * smallest cached mapping with enough pages.  When more than a quarter of
+ * its pages would be left below the block, it is split: the block keeps
+ * the top part (the page under its first one becomes its lower guard, the
+ * page under that the rest's upper guard) and the rest, if it can hold a
+ * large block, goes back to the cache (else it is unmapped).  NULL when
+ * none fits.  Caller holds g_mu. */
+static char *cache_take(size_t usable, size_t data, bool zero) {
+  int best = -1;
+  size_t best_data = 0;
+  for (uint32_t k = 0; k < g_cn; k++) {
+    large_rec_t *r = find(g_cache[k]);
+    if (!r) continue;
+    size_t d = data_of(r);
+    if (d >= data && (best < 0 || d < best_data)) best = (int)k, best_data = d;
+  }
+  if (best < 0) return NULL;
+  large_rec_t *r = find(g_cache[best]);
+  g_cache[best] = g_cache[--g_cn];
+  g_cbytes -= r->map.size;
+  os_mapping_t m = r->map, rest = {0};
+  bool resident = r->resident;
+  uint64_t freed = r->freed_ms;
+  unlink_rec(r); /* re-keyed below: the block's start moves with its size */
+  char *top = (char *)m.base + m.size - OS_PAGE, *lo = top - data;
+  size_t below = (size_t)(lo - OS_PAGE - (char *)m.base); /* bytes under the block's guard */
+  if (below > data / 4) {
+    rest = m;
+    rest.size = below;
+    m.base = lo - OS_PAGE;
+    m.size -= below;
+    if (below < SMALL_MAX + 2 * OS_PAGE) { /* too small for a large block */
+      os_unmap_range(rest.base, rest.size);
+      rest.base = NULL;
+    }
+  }
+  if (!os_protect_part(&m, lo, data, OS_PROT_RW)) {
+    os_unmap(m);
+    if (rest.base) os_unmap(rest);
+    return NULL;
+  }
+  if (resident && (zero || CFG.zero)) memset(lo, 0, data); /* old bytes: none pass on */
+  char *start = top - usable;
+  large_rec_t *n = insert(ALIGN_DOWN((uintptr_t)start, OS_PAGE));
+  if (!n) {
+    os_unmap(m);
+    if (rest.base) os_unmap(rest);
+    return NULL;
+  }
+  n->start = start;
+  n->usable = usable;
+  n->map = m;
+  n->state = ST_LIVE;
+  n->kind = KIND_MALLOC;
+  if (rest.base) { /* a record of its own: "start" the bottom of its data pages */
+    char *rs = (char *)rest.base + OS_PAGE;
+    large_rec_t *c = insert((uintptr_t)rs);
+    if (!c) {
+      os_unmap(rest);
+      return start;
+    }
+    c->start = rs;
+    c->usable = rest.size - 2 * OS_PAGE;
+    c->map = rest;
+    c->resident = resident;
+    if (resident) g_res += c->usable;
+    cache_put(c, freed);
+  }
+  return start;
+}
+
 void *large_alloc(size_t n, size_t align, bool zero) {
   size_t a = MAX(align, ALLOC_MIN_ALIGN);
   /* Above a page of alignment the block fills its pages (start aligned and
@@ -116,9 +338,21 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   size_t off = OS_PAGE + data - usable; /* start, from the mapping's base */
   pthread_mutex_lock(&g_mu);
   quar_evict(false);
+  cache_evict(now_ms(), false);
+  char *cached = a <= OS_PAGE ? cache_take(usable, data, zero) : NULL;
+  if (cached) {
+    size_t held = find(ALIGN_DOWN((uintptr_t)cached, OS_PAGE))->map.size;
+    g_live++;
+    g_live_bytes += usable;
+    g_allocs++;
+    pthread_mutex_unlock(&g_mu);
+    peak_counter_add(&alloc_held_bytes, (ptrdiff_t)held);
+    return cached;
+  }
   os_mapping_t m = os_map_tagged(total, a <= OS_PAGE ? OS_PAGE : a, a <= OS_PAGE ? 0 : off, TAG_LARGE);
   if (!m.base) { /* give back what is held, then once more */
     quar_evict(true);
+    cache_evict(0, true);
     pthread_mutex_unlock(&g_mu);
     tc_flush_all_own();
     slab_trim(0);
@@ -148,7 +382,7 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   g_allocs++;
   pthread_mutex_unlock(&g_mu);
   peak_counter_add(&alloc_held_bytes, (ptrdiff_t)total);
-  (void)zero; /* a fresh mapping reads as zero */
+  (void)zero; /* a fresh mapping reads as zero (cache_take zeroes a reused one) */
   return start;
 }
 
@@ -217,27 +451,34 @@ void large_free(void *p, size_t claimed, size_t align) {
   g_live--;
   g_live_bytes -= r->usable;
   size_t total = r->map.size;
-  if (CFG.large_quarantine) {
-    os_guard(&r->map, r->map.base, r->map.size); /* PROT_NONE, pages released */
+  uint64_t now = now_ms();
+  if (!CFG.large_quarantine && !cacheable(r)) {
+    drop(r);
+  } else if (CFG.large_quarantine) {
+    uintptr_t key = r->key;
     r->state = ST_QUAR;
-    r->freed_ms = now_ms();
+    r->freed_ms = now;
+    quarantine_close(key, now);
     quar_evict(false);
-    g_quar[(g_qhead + g_qn) % LQ_MAX] = r->key;
+    g_quar[(g_qhead + g_qn) % LQ_MAX] = key;
     g_qn++;
     g_qbytes += total;
     quar_evict(false);
   } else {
-    drop(r);
+    close_freed(r);
+    cache_put(r, now);
     quar_evict(false);
   }
+  cache_evict(now, false);
   pthread_mutex_unlock(&g_mu);
   peak_counter_add(&alloc_held_bytes, -(ptrdiff_t)total);
 }
 
 bool large_trim(bool all) {
   pthread_mutex_lock(&g_mu);
-  bool any = g_qn != 0;
+  bool any = g_qn != 0 || g_cn != 0;
   quar_evict(all);
+  cache_evict(now_ms(), all);
   pthread_mutex_unlock(&g_mu);
   return any;
 }
@@ -246,7 +487,7 @@ bool large_trim(bool all) {
  * bounded and pointing at quarantined records. */
 size_t large_validate(void) {
   pthread_mutex_lock(&g_mu);
-  size_t live = 0, quar = 0, bytes = 0;
+  size_t live = 0, quar = 0, bytes = 0, cached = 0, cbytes = 0, res = 0;
   for (size_t j = 0; j < g_cap; j++) {
     large_rec_t *r = &g_tab[j];
     if (r->key <= REC_DELETED) continue;
@@ -256,10 +497,19 @@ size_t large_validate(void) {
       ALLOC_FATAL(VALIDATE, r->start);
     if (r->state == ST_LIVE) live++;
     else if (r->state == ST_QUAR) quar++, bytes += r->map.size;
+    else if (r->state == ST_CACHE) cached++, cbytes += r->map.size;
     else ALLOC_FATAL(VALIDATE, r->start);
+    if (r->resident && r->state != ST_CACHE) ALLOC_FATAL(VALIDATE, r->start);
+    res += r->resident ? data_of(r) : 0;
   }
-  if (live != g_live || quar != g_qn || bytes != g_qbytes || g_qn > LQ_MAX)
+  if (live != g_live || quar != g_qn || bytes != g_qbytes || g_qn > LQ_MAX || cached != g_cn ||
+      cbytes != g_cbytes || g_cn > LC_MAX || g_cbytes > LC_BYTES || res != g_res ||
+      g_res > LRES_BYTES)
     ALLOC_FATAL(VALIDATE, &g_live);
+  for (uint32_t k = 0; k < g_cn; k++) {
+    large_rec_t *r = find(g_cache[k]);
+    if (!r || r->state != ST_CACHE) ALLOC_FATAL(VALIDATE, (void *)g_cache[k]);
+  }
   for (uint32_t k = 0; k < g_qn; k++) {
     large_rec_t *r = find(g_quar[(g_qhead + k) % LQ_MAX]);
     if (!r || r->state != ST_QUAR) ALLOC_FATAL(VALIDATE, (void *)g_quar[(g_qhead + k) % LQ_MAX]);

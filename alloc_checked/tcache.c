@@ -44,8 +44,10 @@ void chk_cfg_init(void) {
      * it was told are free or beyond a block would be errors to it. */
     if (vg_on) c.canary = c.zero = false;
     c.extra = c.canary ? CANARY_BYTES : 0;
-    c.ready = true;
-    CFG = c;
+    /* Every field but ready (the last), which other threads read unlocked
+     * (the acquire load above): it is published last, by itself. */
+    memcpy(&CFG, &c, offsetof(chk_cfg_t, ready));
+    __atomic_store_n(&CFG.ready, true, __ATOMIC_RELEASE);
     os_seal(&chk_cfg_page, sizeof chk_cfg_page); /* read-only from now on */
   }
   pthread_mutex_unlock(&g_cfg_mu);

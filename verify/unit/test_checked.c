@@ -77,6 +77,103 @@ static void m_large_quarantine(void) { /* use after free of a large block */
   poke(p, 100, 'A'); /* off: the same address was handed out again as q */
   if (q != p) _exit(9);
 }
+/* The large-mapping cache (alloc_checked/large.c): a freed large mapping
+ * is kept PROT_NONE and handed out again.  Each case first checks the
+ * mapping really was reused (else it exits 9: a case that tests nothing
+ * must not pass). */
+#define LBIG ((size_t)300 << 10)
+static char *large_reused(size_t n) { /* a block of n, freed dirty; the next one of n */
+  char *p = checked_malloc(n);
+  memset(p, 0xAA, n);
+  checked_free(p);
+  char *q = checked_malloc(n);
+  if (q != p) _exit(9);
+  return q;
+}
+static void m_large_cache_zero(void) { /* zero feature: a reused mapping reads zero */
+  char *q = large_reused(LBIG);
+  for (size_t i = 0; i < LBIG; i++)
+    if (q[i]) {
+      fprintf(stderr, "alloc_checked: test: reused large block holds old bytes\n");
+      abort();
+    }
+  checked_alloc_validate();
+}
+static void m_large_cache_calloc(void) { /* zero off: calloc still zeroes a reused mapping */
+  char *p = checked_malloc(LBIG);
+  memset(p, 0xAA, LBIG);
+  checked_free(p);
+  char *q = checked_calloc(1, LBIG);
+  if (q != p) _exit(9);
+  for (size_t i = 0; i < LBIG; i++)
+    if (q[i]) {
+      fprintf(stderr, "alloc_checked: test: calloc of a reused large block not zero\n");
+      abort();
+    }
+}
+static void m_large_cache_uaf(void) { /* a cached mapping is PROT_NONE */
+  char *p = checked_malloc(LBIG);
+  checked_free(p);
+  poke(p, 100, 'A');
+}
+/* Its record stays: a stale free is a double free (large quarantine off:
+ * the mapping itself is cached).  p is freed, then 8 bigger blocks (none
+ * fits p's mapping); then p again. */
+static void m_large_cache_double_free(void) {
+  char *p = checked_malloc(LBIG);
+  checked_free(p);
+  for (int i = 0; i < 8; i++) checked_free(checked_malloc(LBIG + 4096 * (size_t)(i + 1)));
+  checked_alloc_validate();
+  checked_free(launder(p));
+}
+/* Large quarantine on: a freed block's pages move to a cached mapping and
+ * serve the next request, its addresses stay PROT_NONE.  With the zero
+ * feature the next block reads zero (without it, it holds the old bytes:
+ * the pages were reused), and the freed block still faults. */
+static char *g_freed;
+static char *large_moved(void) {
+  char *p = checked_malloc(LBIG);
+  memset(p, 0xAA, LBIG);
+  checked_free(p);
+  char *q = checked_malloc(LBIG);
+  if (q == p) _exit(9); /* quarantined: not handed out again */
+  checked_alloc_validate();
+  g_freed = p;
+  return q;
+}
+static void m_large_moved_zero(void) {
+  char *q = large_moved();
+  for (size_t i = 0; i < LBIG; i++)
+    if (q[i]) {
+      fprintf(stderr, "alloc_checked: test: moved large pages hold old bytes\n");
+      abort();
+    }
+  poke(g_freed, 100, 'A');
+}
+static void m_large_moved_nozero(void) {
+  char *q = large_moved();
+  if ((unsigned char)q[LBIG / 2] != 0xAA) _exit(9); /* not reused: the case tests nothing */
+  char *c = checked_calloc(1, LBIG); /* the next one, by calloc: zero all the same */
+  checked_free(q);
+  checked_free(c);
+  c = checked_calloc(1, LBIG);
+  for (size_t i = 0; i < LBIG; i++)
+    if (c[i]) {
+      fprintf(stderr, "alloc_checked: test: calloc of moved large pages not zero\n");
+      abort();
+    }
+  poke(g_freed, 100, 'A');
+}
+static void m_large_cache_split(void) { /* a smaller block takes the top of a cached 2 MiB */
+  char *p = checked_malloc(2 << 20);
+  checked_free(p);
+  char *q = checked_malloc(200 << 10);
+  if (!(q > p && q < p + (2 << 20))) _exit(9);
+  poke(q, 0, 'x');
+  poke(q, (200 << 10) - 1, 'x');
+  checked_alloc_validate();
+  checked_free(launder(p)); /* p's start is the rest's record: a double free */
+}
 static void *cxx(const char *name) {
   void *f = dlsym(RTLD_DEFAULT, name);
   if (!f) _exit(8);
@@ -244,6 +341,16 @@ static const test_case_t g_cases[] = {
     {"malloc0_off", m_malloc0, "ALLOC_CHECKED_MALLOC0=off", 0, 0, NULL},
     {"large_quarantine_on", m_large_quarantine, "", 0, SIGSEGV, NULL},
     {"large_quarantine_off", m_large_quarantine, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0, 0, NULL},
+    {"large_cache_zero", m_large_cache_zero, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0, 0, NULL},
+    {"large_cache_calloc", m_large_cache_calloc,
+     "ALLOC_CHECKED_LARGE_QUARANTINE=off ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
+    {"large_cache_uaf", m_large_cache_uaf, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0, SIGSEGV, NULL},
+    {"large_cache_double_free", m_large_cache_double_free, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0,
+     SIGABRT, "double free (large)"},
+    {"large_moved_zero", m_large_moved_zero, "", 0, SIGSEGV, NULL},
+    {"large_moved_nozero", m_large_moved_nozero, "ALLOC_CHECKED_ZERO=off", 0, SIGSEGV, NULL},
+    {"large_cache_split", m_large_cache_split, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0, SIGABRT,
+     "double free (large)"},
     {"kind_new_free_on", m_kind_new_free, "", 1, SIGABRT, "allocation kind mismatch"},
     {"kind_new_free_off", m_kind_new_free, "ALLOC_CHECKED_KIND=off", 1, 0, NULL},
     {"kind_newarr_delete_on", m_kind_newarr_delete, "", 1, SIGABRT, "allocation kind mismatch"},
