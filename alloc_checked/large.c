@@ -141,24 +141,6 @@ static void close_freed(large_rec_t *r) {
   }
 }
 
-/* The pages of [from, from+size) (PROT_NONE, one mapping) move to
- * [to, to+size), a mapping of ours of the same size; from keeps its
- * addresses and protection with no pages behind them (MREMAP_DONTUNMAP,
- * Linux 5.7+).  Page tables move, bytes do not.  This belongs in the OS
- * layer (an os_move_pages beside os_remap): it is here because
- * common/os.c was being changed meanwhile.  false: nothing moved. */
-static bool move_pages(void *from, void *to, size_t size) {
-#ifdef MREMAP_DONTUNMAP
-  int saved = errno;
-  void *p = mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
-  errno = saved;
-  return p == to;
-#else
-  (void)from, (void)to, (void)size;
-  return false;
-#endif
-}
-
 static void cache_put(large_rec_t *r, uint64_t now);
 
 /* Freed mapping of r entering the quarantine: PROT_NONE, and its pages go
@@ -173,9 +155,8 @@ static void quarantine_close(uintptr_t key, uint64_t now) {
   bool moved = false;
   if (cacheable(r) && os_protect_mapping(&r->map, OS_PROT_NONE)) {
     os_mapping_t d = os_map_tagged(m.size, OS_PAGE, 0, TAG_LARGE);
-    if (d.base && move_pages(m.base, d.base, m.size)) {
+    if (d.base && os_move_pages(&r->map, &d)) { /* d is PROT_NONE now, as r's mapping */
       moved = true;
-      d.prot = OS_PROT_NONE; /* the moved pages keep the old mapping's protection */
       large_rec_t *c = insert((uintptr_t)d.base + OS_PAGE);
       if (c) {
         c->start = (char *)d.base + OS_PAGE;

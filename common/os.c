@@ -237,6 +237,21 @@ os_mapping_t os_remap(os_mapping_t m, size_t new_size, size_t align) {
   return r;
 }
 
+bool os_move_pages(os_mapping_t *from, os_mapping_t *to) {
+  if (from->size != to->size) return false;
+#ifdef MREMAP_DONTUNMAP
+  int saved = errno;
+  void *p = mremap(from->base, from->size, to->size, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+                   to->base);
+  errno = saved;
+  if (p != to->base) return false;
+  to->prot = from->prot;
+  return true;
+#else
+  return false;
+#endif
+}
+
 void os_decommit(void *addr, size_t size) {
   if (!size) return;
   int saved = errno;

@@ -72,6 +72,12 @@ void os_unmap_range(void *addr, size_t size);
  * are moved, not bytes).  Returns the new mapping (same tag), or base == NULL
  * (m intact). */
 os_mapping_t os_remap(os_mapping_t m, size_t new_size, size_t align);
+/* The pages of mapping from move onto mapping to, of the same size (page
+ * tables move, not bytes); from keeps its addresses and protection with no
+ * pages behind them (MREMAP_DONTUNMAP, Linux 5.7+), so it stays reserved
+ * and both stay in the ownership map as they are.  to takes from's
+ * protection.  false: nothing moved (an older kernel, or under valgrind). */
+bool os_move_pages(os_mapping_t *from, os_mapping_t *to);
 /* Tell the kernel [addr, addr+size) is unused: the pages are released and read
  * back as zero; the range stays mapped and RW. */
 void os_decommit(void *addr, size_t size);
