@@ -96,7 +96,22 @@ static struct {
   size_t size;
 } helper;
 
+/* A job is handed over in well under a microsecond when the other thread is
+ * running, so each side polls a little (about 10 us at most) before it
+ * sleeps in the kernel.  Replaying a 614-input queue on a quiet machine took
+ * 0.11-0.12 s and 5,870 context switches without the poll, 0.08-0.09 s and
+ * about 2,000 with it; with both cores busy, 0.10-0.14 s without and
+ * 0.11-0.12 s with. */
+#ifndef HANDOVER_SPIN
+#define HANDOVER_SPIN 200
+#endif
 static void sem_take(sem_t *s) {
+  for (int i = 0; i < HANDOVER_SPIN; i++) {
+    if (sem_trywait(s) == 0) return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
   while (sem_wait(s)) /* only EINTR */
     if (errno != EINTR) model_fail("harness", "sem_wait failed: %s", strerror(errno));
 }
