@@ -109,10 +109,14 @@ void *heap_realloc(void *p, size_t n) {
   slab_meta_t *m = slot_of(p, &idx);
   if (m && m->cls != 0 && chk_class_for(n) == m->cls) return p;  /* same slot fits */
   if (!m && n <= u && n > u / 2 && n > SMALL_MAX) return p;       /* large, in place */
-  /* A large block that grows gets headroom (half again), so a string grown
-   * a few bytes at a time does not map a new block each time; its usable
-   * size says so, and its end is still at the guard page. */
-  void *q = !m && n > u ? large_alloc(MAX(n, u + u / 2), ALLOC_MIN_ALIGN, false) : heap_malloc(n);
+  /* A large block that grows to a large size gets headroom (half again),
+   * so a string grown a few bytes at a time does not map a new block each
+   * time; its usable size says so, and its end is still at the guard page.
+   * One that grows to a size a slot holds (memalign(131072, 0) grown to 48
+   * bytes) gets a slot, as malloc would give: it was given a mapping of its
+   * own, found by the fuzzer (regressions/checked/b215698ec2c2.bin). */
+  void *q = !m && n > u && chk_class_for(n) == NCLASSES ? large_alloc(MAX(n, u + u / 2), ALLOC_MIN_ALIGN, false)
+                                                         : heap_malloc(n);
   if (!q) return NULL;
   memcpy(q, p, MIN(u, n));
   heap_free(p);

@@ -80,18 +80,23 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
  * onto s's xfree as theap_free_slow would, without the miss path's second
  * page lookup.  It misses for owner 0 (no heap: a bootstrap block's page
  * entry in the arena's zeroed lead, or a span given back), for a span of
- * h's own full list and for
- * theap_none (the shared heap's threads: every thread under the memcheck
- * hooks, so the push needs no memcheck copy), which the slow path handles.
- * A thread that never allocated (theap_empty) counts its frees in the shared
- * counter, as the slow path does.  Remote frees skip maintain_tick: the
- * owner's slow paths, which collect them, drive the decay. */
+ * h's own full list, for theap_none (the shared heap's threads), and for a
+ * thread that never allocated (theap_empty) unless the memcheck hooks are
+ * known to be off: under them every free must reach the override's hook,
+ * and a thread that only frees never leaves theap_empty.  Such a thread
+ * otherwise counts its frees in the shared counter, as the slow path does.
+ * One remote free in REMOTE_TICK_EVERY of each thread misses on purpose, so
+ * the slow path's maintain_tick still runs for a thread that only frees
+ * other threads' blocks (the decay pass must see them while their owner is
+ * idle or gone). */
+#define REMOTE_TICK_EVERY 64
 static ALWAYS_INLINE bool heap_free_remote_fast(theap_t *h, span_t *s, void *b, uintptr_t own) {
   unsigned c = __atomic_load_n(&s->cls, __ATOMIC_RELAXED); /* again: see heap_free_fast */
   bool live = h->state == THEAP_LIVE;
   uintptr_t o = own & ~(uintptr_t)OWNER_FULL;
-  if (unlikely(o == (uintptr_t)h) || unlikely(o == 0) || unlikely(!live && h != &theap_empty) ||
-      unlikely(!pol_small_free_remote_try(s, b)))
+  if (unlikely(o == (uintptr_t)h) || unlikely(o == 0) ||
+      unlikely(!live && (h != &theap_empty || !__atomic_load_n(&vg_known_off, __ATOMIC_RELAXED))) ||
+      unlikely(++tls_remote_frees % REMOTE_TICK_EVERY == 0) || unlikely(!pol_small_free_remote_try(s, b)))
     return false;
   void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
   do blk_set_next_fast(b, head);

@@ -57,6 +57,7 @@ typedef struct theap {
  * heap up; after thread exit, with caches off and under valgrind it points at
  * theap_none, which sends every operation to one shared heap under a lock. */
 extern HIDDEN __thread theap_t *tls_heap;
+extern HIDDEN __thread unsigned tls_remote_frees; /* heap_fast.h: REMOTE_TICK_EVERY */
 extern HIDDEN theap_t theap_empty, theap_none;
 extern HIDDEN span_t span_none;
 extern HIDDEN uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */

@@ -59,6 +59,7 @@ span_t span_none; /* never has a free block; owned by nobody */
 theap_t theap_empty = {.cur = CUR_NONE, .state = THEAP_NONE};
 theap_t theap_none = {.cur = CUR_NONE, .state = THEAP_NONE};
 __thread theap_t *tls_heap = &theap_empty;
+__thread unsigned tls_remote_frees;
 
 static theap_t g_shared = {
     .cur = CUR_NONE, .state = THEAP_SHARED, .mu = PTHREAD_MUTEX_INITIALIZER};
