@@ -114,6 +114,19 @@ static large_rec_t *insert(uintptr_t key) {
 
 static size_t data_of(const large_rec_t *r) { return r->map.size - 2 * OS_PAGE; }
 
+/* A live block's record: its block at start, in mapping m, from malloc (the
+ * aligned allocators and operator new set their kind afterwards). */
+static large_rec_t *insert_live(char *start, size_t usable, os_mapping_t m) {
+  large_rec_t *r = insert(ALIGN_DOWN((uintptr_t)start, OS_PAGE));
+  if (!r) return NULL;
+  r->start = start;
+  r->usable = usable;
+  r->map = m;
+  r->state = ST_LIVE;
+  r->kind = KIND_MALLOC;
+  return r;
+}
+
 static void unlink_rec(large_rec_t *r) { /* the record goes, the mapping stays */
   if (r->resident) g_res -= data_of(r);
   memset(r, 0, sizeof *r);
@@ -281,17 +294,12 @@ static char *cache_take(size_t usable, size_t data, bool zero) {
   }
   if (resident && (zero || CFG.zero)) memset(lo, 0, data); /* old bytes: none pass on */
   char *start = top - usable;
-  large_rec_t *n = insert(ALIGN_DOWN((uintptr_t)start, OS_PAGE));
+  large_rec_t *n = insert_live(start, usable, m);
   if (!n) {
     os_unmap(m);
     if (rest.base) os_unmap(rest);
     return NULL;
   }
-  n->start = start;
-  n->usable = usable;
-  n->map = m;
-  n->state = ST_LIVE;
-  n->kind = KIND_MALLOC;
   if (rest.base) { /* a record of its own: "start" the bottom of its data pages */
     char *rs = (char *)rest.base + OS_PAGE;
     large_rec_t *c = insert((uintptr_t)rs);
@@ -347,17 +355,12 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   os_protect_part(&m, m.base, OS_PAGE, OS_PROT_NONE); /* fresh: nothing to release */
   os_protect_part(&m, (char *)m.base + total - OS_PAGE, OS_PAGE, OS_PROT_NONE);
   char *start = (char *)m.base + off;
-  large_rec_t *r = insert(ALIGN_DOWN((uintptr_t)start, OS_PAGE));
+  large_rec_t *r = insert_live(start, usable, m);
   if (!r) {
     os_unmap(m);
     pthread_mutex_unlock(&g_mu);
     return NULL;
   }
-  r->start = start;
-  r->usable = usable;
-  r->map = m;
-  r->state = ST_LIVE;
-  r->kind = KIND_MALLOC;
   g_live++;
   g_live_bytes += usable;
   g_allocs++;
