@@ -243,14 +243,9 @@ static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
   if (!pol_small_free_try(s, blk)) hyb_bad_small(s, blk, op);
 }
-static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
-  if (HYB_OFF_LIVE) return;
-  uint64_t bit = hyb_bit(blk);
-  if (unlikely(!(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit)))
-    hyb_bad_small(s, blk, POL_FREE);
-}
-/* The fast path's form: one locked btr, whose carry is the old bit.  When the
- * bit was clear already, nothing changed, and pol_small_free_remote reports. */
+/* Another thread's free: one locked btr, whose carry is the old bit.  When the
+ * bit was clear already, nothing changed: false, and the fast path misses
+ * (pol_small_free_remote, on the slow path, reports). */
 static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
   if (HYB_OFF_LIVE) return true;
 #if defined(__x86_64__) && !ALLOC_TSAN
@@ -261,6 +256,9 @@ static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
   uint64_t bit = hyb_bit(blk);
   return likely(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit);
 #endif
+}
+static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
+  if (!pol_small_free_remote_try(s, blk)) hyb_bad_small(s, blk, POL_FREE);
 }
 void hyb_collect(span_t *s, void *list, uint32_t n);
 static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {

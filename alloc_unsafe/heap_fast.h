@@ -98,11 +98,8 @@ static ALWAYS_INLINE bool heap_free_remote_fast(theap_t *h, span_t *s, void *b, 
       unlikely(!live && (h != &theap_empty || !__atomic_load_n(&vg_known_off, __ATOMIC_RELAXED))) ||
       unlikely(++tls_remote_frees % REMOTE_TICK_EVERY == 0) || unlikely(!pol_small_free_remote_try(s, b)))
     return false;
-  void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
-  do blk_set_next_fast(b, head);
-  while (!__atomic_compare_exchange_n(&s->xfree, &head, b, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-  if (likely(live)) h->nfree[c]++;
-  else __atomic_add_fetch(&g_nfree_heapless[c], 1, __ATOMIC_RELAXED);
+  span_push_remote_fast(s, b);
+  remote_free_count(h, c, live);
   return true;
 }
 

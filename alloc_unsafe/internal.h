@@ -62,6 +62,21 @@ extern HIDDEN theap_t theap_empty, theap_none;
 extern HIDDEN span_t span_none;
 extern HIDDEN uint64_t g_nfree_heapless[NCLASSES]; /* frees by threads without a heap */
 
+/* A free of p by a thread that does not own s: onto s's xfree with a CAS
+ * (release: the owner's exchange sees the link).  No memcheck hook: callers
+ * that may run under one use theap.c's span_push_remote. */
+static ALWAYS_INLINE void span_push_remote_fast(span_t *s, void *p) {
+  void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
+  do blk_set_next_fast(p, head);
+  while (!__atomic_compare_exchange_n(&s->xfree, &head, p, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+/* Such a free counted: in the freeing thread's heap, or in the shared counter
+ * for a thread without one (live: h->state == THEAP_LIVE). */
+static ALWAYS_INLINE void remote_free_count(theap_t *h, unsigned cls, bool live) {
+  if (likely(live)) h->nfree[cls]++;
+  else __atomic_add_fetch(&g_nfree_heapless[cls], 1, __ATOMIC_RELAXED);
+}
+
 /* Misses of the fast paths (the heap is initialised). */
 void *theap_malloc_slow(unsigned cls);
 void theap_free_slow(void *p, unsigned cls);

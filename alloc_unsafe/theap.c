@@ -164,10 +164,7 @@ static COLD void span_push_remote_vg(span_t *s, void *p) {
  * register on the way (the memcheck hooks have a copy of their own). */
 static ALWAYS_INLINE void span_push_remote(span_t *s, void *p) {
   if (unlikely(vg_on)) return span_push_remote_vg(s, p);
-  void *head = __atomic_load_n(&s->xfree, __ATOMIC_RELAXED);
-  do blk_set_next_fast(p, head);
-  while (!__atomic_compare_exchange_n(&s->xfree, &head, p, true, __ATOMIC_RELEASE,
-                                      __ATOMIC_RELAXED));
+  span_push_remote_fast(s, p);
 }
 
 /* s has no block out: give it back, unless it is the class's current span.
@@ -402,8 +399,7 @@ void theap_free_slow(void *p, unsigned cls) {
   } else {
     pol_small_free_remote(s, p);
     span_push_remote(s, p);
-    if (h->state == THEAP_LIVE) h->nfree[cls]++;
-    else __atomic_add_fetch(&g_nfree_heapless[cls], 1, __ATOMIC_RELAXED);
+    remote_free_count(h, cls, h->state == THEAP_LIVE);
   }
 }
 

@@ -160,16 +160,16 @@ static inline bool os_owns(const void *p) { return os_tag_of(p) != 0; }
 #define OS_GRAIN_ADDR_BITS 47
 #define OS_GRAINS ((size_t)1 << (OS_GRAIN_ADDR_BITS - OS_GRAIN_SHIFT))
 extern HIDDEN uint8_t os_own_grain[OS_GRAINS];
-static inline uint8_t os_grain_tag(const void *p) {
-  uintptr_t g = (uintptr_t)p >> OS_GRAIN_SHIFT;
+static inline uint8_t os_grain_at(uintptr_t g) {
   return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
 }
+static inline uint8_t os_grain_tag(const void *p) { return os_grain_at((uintptr_t)p >> OS_GRAIN_SHIFT); }
 /* The same, and 0 also when p is not a multiple of 1 << low (low < 64 - 47):
  * rotating p's low bits to the top puts them beyond the range test, so the
  * one compare asks both questions. */
 static inline uint8_t os_grain_tag_aligned(const void *p, unsigned low) {
-  uintptr_t a = (uintptr_t)p, g = (a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low);
-  return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
+  uintptr_t a = (uintptr_t)p;
+  return os_grain_at((a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low));
 }
 
 /* From now on the map (both levels and the coarse map) is read-only for the
