@@ -73,12 +73,12 @@
  * unusual misses without a report, and the slow path classifies it through
  * the page map and names the check (layout.h, "The policy").
  *
- * COST (callgrind, malloc(32)+free pair, loop included): 82.5 instructions
- * against alloc_unsafe's 59.4: ownership 5 (grain lookup and alignment in one
- * compare; free's NULL test comes after it), live bit 10 (bts in malloc, btr
- * in free), links 6 (the secret's load, the xors, the decode test); the large
- * header, sizes and reuse delay cost nothing on this path (measured with the
- * HYB_OFF_* builds).
+ * COST (callgrind, malloc(32)+free pair, loop included): 79.5 instructions
+ * against alloc_unsafe's 59.4: ownership 4 (grain lookup and alignment in one
+ * compare, the tag compared in memory; free's NULL test comes after it), live
+ * bit 8 (bts through the span's origin in malloc, btr in free), links 6 (the
+ * secret's load, the xors, the decode test); the large header, sizes and
+ * reuse delay cost nothing on this path (measured with the HYB_OFF_* builds).
  */
 #ifndef HYBRID_HEAP_POLICY_H
 #define HYBRID_HEAP_POLICY_H
@@ -178,6 +178,20 @@ static ALWAYS_INLINE void hyb_bts(const void *blk) {
   __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
 #endif
 }
+/* The same set, for malloc, through the span's origin s->pol (hyb_span_new):
+ * the address o at which bit (blk >> 4) of a bit string starting there is
+ * blk's bit, o = bitmap - (seg >> 7) as seg is 4 MiB-aligned.  One shift
+ * and the load of the origin, where hyb_bts needs a shift, a mask and the
+ * segment's base. */
+static ALWAYS_INLINE void hyb_bts_span(const span_t *s, const void *blk) {
+#if defined(__x86_64__) && !ALLOC_TSAN
+  uintptr_t n;
+  __asm__ volatile("movq %1, %0\n\tshrq $4, %0\n\tbtsq %0, (%2)" : "=&r"(n) : "a"(blk), "r"(s->pol) : "cc", "memory");
+#else
+  (void)s;
+  hyb_bts(blk);
+#endif
+}
 static ALWAYS_INLINE bool hyb_btr(const void *blk) {
 #if defined(__x86_64__) && !ALLOC_TSAN
   bool was;
@@ -199,7 +213,7 @@ _Static_assert(OS_GRAIN == SEG_SIZE, "a segment is one grain of the coarse map")
 _Static_assert(ALLOC_MIN_ALIGN == 16, "pol_page_try's alignment test");
 static ALWAYS_INLINE span_t *pol_page_try(const void *p) {
   if (HYB_OFF_OWNER) return page_of(p);
-  if (likely(os_grain_tag_aligned(p, 4) == TAG_SEGMENT)) /* and p % 16 == 0 */
+  if (likely(os_grain_is_aligned(p, 4, TAG_SEGMENT))) /* and p % 16 == 0 */
     return page_in((segment_t *)((uintptr_t)p & ~(SEG_SIZE - 1)), p);
   return NULL;
 }
@@ -235,7 +249,7 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
  * such a clear (the bit reads 1 again): the owner clears it once more when it
  * collects the block, and until then a second free of it is not caught. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
-  if (!HYB_OFF_LIVE) hyb_bts(blk);
+  if (!HYB_OFF_LIVE) hyb_bts_span(s, blk);
 }
 static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
   return HYB_OFF_LIVE || likely(hyb_btr(blk)); /* false: pol_small_free reports it */

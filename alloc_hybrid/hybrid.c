@@ -107,8 +107,11 @@ void hyb_collect(span_t *s, void *list, uint32_t n) {
   }
 }
 
-/* A new span starts with every bit of its pages clear. */
+/* A new span starts with every bit of its pages clear, and knows its
+ * segment's bit-string origin (hyb_bts_span). */
 void hyb_span_new(span_t *s) {
+  uintptr_t seg = (uintptr_t)s & ~(uintptr_t)(SEG_SIZE - 1);
+  s->pol = seg + POLICY_AREA - (seg >> 7);
   uint64_t *w = hyb_word(span_base(s));
   memset(w, 0, (size_t)s->npages * PAGE_SIZE / ALLOC_MIN_ALIGN / 8);
 }

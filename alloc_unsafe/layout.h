@@ -101,6 +101,7 @@ typedef struct span {
   void *local_free;     /* owner: blocks the owner freed */
   void *xfree;          /* any thread (atomic): blocks others freed */
   list_node_t link;     /* the owner's avail or full list for the class */
+  uintptr_t pol;        /* the policy's, set by pol_span_new (alloc_unsafe: unused) */
 } __attribute__((aligned(64))) span_t; /* one cache line: no false sharing */
 
 typedef struct segment {

@@ -164,12 +164,22 @@ static inline uint8_t os_grain_at(uintptr_t g) {
   return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
 }
 static inline uint8_t os_grain_tag(const void *p) { return os_grain_at((uintptr_t)p >> OS_GRAIN_SHIFT); }
-/* The same, and 0 also when p is not a multiple of 1 << low (low < 64 - 47):
+/* Whether p's grain has tag t and p is a multiple of 1 << low (low < 64 - 47):
  * rotating p's low bits to the top puts them beyond the range test, so the
- * one compare asks both questions. */
-static inline uint8_t os_grain_tag_aligned(const void *p, unsigned low) {
-  uintptr_t a = (uintptr_t)p;
-  return os_grain_at((a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low));
+ * one compare asks both questions.  On x86-64 the tag is compared in memory
+ * (cmpb): gcc does not fold an atomic load into a compare, and this is one
+ * instruction of free()'s fast path in alloc_hybrid.  The byte is read once,
+ * as the relaxed load would; under TSan, that load. */
+static inline bool os_grain_is_aligned(const void *p, unsigned low, uint8_t t) {
+  uintptr_t a = (uintptr_t)p, g = (a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low);
+  if (g >= OS_GRAINS) return false;
+#if defined(__x86_64__) && !ALLOC_TSAN
+  bool eq;
+  __asm__("cmpb %2, %1" : "=@ccz"(eq) : "m"(os_own_grain[g]), "i"(t));
+  return eq;
+#else
+  return __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) == t;
+#endif
 }
 
 /* From now on the map (both levels and the coarse map) is read-only for the

@@ -90,6 +90,11 @@ static void test_grain_map_and_seal(void) {
   os_mapping_t small = os_map_tagged(4 * OS_PAGE, OS_GRAIN, 0, 9);
   CHECK(small.base && os_grain_tag(small.base) == 0 && os_tag_of(small.base) == 9);
   CHECK(os_grain_tag((void *)0xffff800000000000ull) == 0 && os_grain_tag(NULL) == 0);
+  /* The aligned form: the tag asked, and the low bits. */
+  CHECK(os_grain_is_aligned(b + 16, 4, 9) && os_grain_is_aligned(b + OS_GRAIN - 16, 4, 9));
+  CHECK(!os_grain_is_aligned(b + 16, 4, 8) && !os_grain_is_aligned(b + 8, 4, 9) && !os_grain_is_aligned(b + 1, 4, 9));
+  CHECK(!os_grain_is_aligned(b + OS_GRAIN + 16, 4, 9) && !os_grain_is_aligned(NULL, 4, 9) && os_grain_is_aligned(NULL, 4, 0));
+  CHECK(!os_grain_is_aligned((void *)0xffff800000000000ull, 4, 0));
 
   os_map_seal();
   uintptr_t a = (uintptr_t)b;
