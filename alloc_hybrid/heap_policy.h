@@ -274,9 +274,12 @@ static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
   if (!pol_small_free_remote_try(s, blk)) hyb_bad_small(s, blk, POL_FREE);
 }
-void hyb_collect(span_t *s, void *list, uint32_t n);
-static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {
-  if (!HYB_OFF_LIVE) hyb_collect(s, list, n);
+/* A block another thread freed joins its owner: its bit is cleared again (a
+ * plain write of the owner's may have set it back). */
+static ALWAYS_INLINE void pol_collect(span_t *s, void *blk) {
+  if (HYB_OFF_LIVE) return;
+  uint64_t *w = hyb_word(blk);
+  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~hyb_bit(blk), __ATOMIC_RELAXED);
 }
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {
   if (!HYB_OFF_LARGE) h->policy_word = hyb_large_word(h, 1);

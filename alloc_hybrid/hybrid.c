@@ -98,15 +98,6 @@ void hyb_check_early(const void *p, int op) {
   }
 }
 
-/* Blocks freed by other threads join their owner: their bits are cleared
- * again (a plain write of the owner's may have set one back). */
-void hyb_collect(span_t *s, void *list, uint32_t n) {
-  for (void *b = list; b && n--; b = blk_next(s, b)) {
-    uint64_t *w = hyb_word(b);
-    __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~hyb_bit(b), __ATOMIC_RELAXED);
-  }
-}
-
 /* A new span starts with every bit of its pages clear, and knows its
  * segment's bit-string origin (hyb_bts_span). */
 void hyb_span_new(span_t *s) {

@@ -43,7 +43,7 @@ static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {}
 static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) { return true; }
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {}
 static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {}
-static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) {}
+static ALWAYS_INLINE void pol_collect(span_t *s, void *blk) {}
 
 /* Metadata life cycle: nothing to seal or key. */
 static ALWAYS_INLINE void pol_segment_new(segment_t *seg) {}

@@ -217,7 +217,8 @@ static inline char *span_base(span_t *s) {
  *   POLICY_PAGE_TRY_NULL  1: pol_page_try(NULL) reads nothing and misses, so
  *                      free() need not test for NULL before its fast path
  *   pol_large_alloc(h), pol_large_free(h, p, op)           the same, large
- *   pol_collect(s, list, n)      n blocks freed by other threads join s
+ *   pol_collect(s, blk)          blk, freed by another thread, joins s
+ *                      (span_collect's one walk of the list calls it per block)
  *   pol_segment_new/free(seg), pol_span_new/release(s)  metadata created
  *                      (written, fields valid) or about to be released
  * op (pol_op_t) names the entry point for a fatal message.  Hooks run with

@@ -116,8 +116,11 @@ static void span_collect(span_t *s) {
   void *list = __atomic_exchange_n(&s->xfree, NULL, __ATOMIC_ACQUIRE);
   uint32_t k = 1;
   void *tail = list;
-  for (void *n; (n = blk_next(s, tail)) != NULL; tail = n) k++;
-  pol_collect(s, list, k);
+  pol_collect(s, tail);
+  for (void *n; (n = blk_next(s, tail)) != NULL; tail = n) {
+    k++;
+    pol_collect(s, n);
+  }
   blk_set_next(tail, s->free);
   s->free = list;
   DEBUG_ASSERT(s->used >= k);

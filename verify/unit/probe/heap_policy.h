@@ -87,7 +87,7 @@ static ALWAYS_INLINE void pol_large_alloc(segment_t *h) { PROBE_COUNT(PH_LALLOC)
 static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t op) {
   PROBE_COUNT(PH_LFREE);
 }
-static ALWAYS_INLINE void pol_collect(span_t *s, void *list, uint32_t n) { PROBE_COUNT(PH_COLLECT); }
+static ALWAYS_INLINE void pol_collect(span_t *s, void *blk) { PROBE_COUNT(PH_COLLECT); }
 static ALWAYS_INLINE void pol_segment_new(segment_t *seg) { PROBE_COUNT(PH_SEGNEW); }
 static ALWAYS_INLINE void pol_segment_free(segment_t *seg) { PROBE_COUNT(PH_SEGFREE); }
 static ALWAYS_INLINE void pol_span_new(span_t *s) { PROBE_COUNT(PH_SPANNEW); }
