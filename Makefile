@@ -55,7 +55,11 @@ HEAP_CFLAGS := -std=gnu11 $(WARN) $(OPT) -fPIC -fvisibility=hidden -fno-builtin-
                -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc \
                -ftls-model=initial-exec -fno-plt -fno-semantic-interposition \
                -D_GNU_SOURCE -Icommon $(EXTRA_CFLAGS)
-HEAP_CXXFLAGS := -std=gnu++17 $(WARN_CXX) $(OPT) -fPIC -fvisibility=hidden -Icommon
+# The C++ operators need no C++ runtime (override_cxx.cc): no exceptions or
+# RTTI of their own, unwind tables so the runtime's exceptions pass through,
+# and the library is linked by the C driver, so libstdc++ is not loaded.
+HEAP_CXXFLAGS := -std=gnu++17 $(WARN_CXX) $(OPT) -fPIC -fvisibility=hidden -Icommon \
+                 -fno-exceptions -fno-rtti -fasynchronous-unwind-tables
 HEAP_LDLIBS := -lpthread
 
 # ---- the shared layer, compiled once per heap (it binds to the heap at compile time)
@@ -109,12 +113,12 @@ $(BUILD)/obj/$(1)/pre/%.o: %.c $$(wildcard common/*.h $$(addsuffix /*.h,$$($(1)_
 $$($(1)_CXX_OBJ): common/override_cxx.cc common/alloc_api.h Makefile
 	@mkdir -p $$(@D)
 	@echo "  CXX     $$@"
-	$$(Q)$$(CXX) $$(HEAP_CXXFLAGS) -c $$< -o $$@
+	$$(Q)$$(CXX) $$(HEAP_CXXFLAGS) -DHEAP_NAME='"alloc_$(1)"' -c $$< -o $$@
 
 $(LIBDIR)/liballoc_$(1).so: $$($(1)_SO_OBJ) $$($(1)_CXX_OBJ)
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	$$(Q)$$(CXX) -shared -Wl,-soname,liballoc_$(1).so -Wl,-z,now -Wl,--no-undefined \
+	$$(Q)$$(CC) -shared -Wl,-soname,liballoc_$(1).so -Wl,-z,now -Wl,--no-undefined \
 	    -o $$@ $$^ $$(HEAP_LDLIBS)
 
 # The prefixed library is one relocatable object whose hidden symbols are made

@@ -209,6 +209,11 @@ void on_oom() {
   std::set_new_handler(nullptr); // next failure throws
 }
 
+void on_oom_throw() {
+  ++handler_calls;
+  throw std::bad_alloc();
+}
+
 int rule_new_handler() {
   // [new.delete.single]: on failure operator new calls the installed
   // new_handler and retries; with no handler it throws bad_alloc.
@@ -221,6 +226,21 @@ int rule_new_handler() {
   std::set_new_handler(on_oom);
   void *p = ::operator new(m, std::nothrow);
   CHECK(!p && handler_calls == 1, "operator new(SIZE_MAX/2, nothrow) with a new_handler: %p, handler called %d times",
+        p, handler_calls);
+  // A handler may throw bad_alloc itself: operator new passes it on, and a
+  // nothrow form returns nullptr; the aligned forms follow the same rules.
+  handler_calls = 0;
+  std::set_new_handler(on_oom_throw);
+  threw = throws_bad_alloc([&] { return ::operator new(m, std::align_val_t(64)); });
+  CHECK(threw && handler_calls == 1, "operator new(SIZE_MAX/2, align 64), handler throws: called %d times, %s",
+        handler_calls, threw ? "threw bad_alloc" : "did not throw");
+  handler_calls = 0;
+  p = ::operator new[](m, std::nothrow);
+  CHECK(!p && handler_calls == 1, "operator new[](SIZE_MAX/2, nothrow), handler throws: %p, called %d times", p,
+        handler_calls);
+  handler_calls = 0;
+  p = ::operator new(m, std::align_val_t(64), std::nothrow);
+  CHECK(!p && handler_calls == 1, "operator new(SIZE_MAX/2, align 64, nothrow), handler throws: %p, called %d times",
         p, handler_calls);
   std::set_new_handler(nullptr);
   return result();
