@@ -6,7 +6,8 @@
  * guard page.  Its meta sits in the meta pool (other mappings, each chunk of
  * the pool between guard pages), so an overflow out of a slot meets a guard
  * page or another slot's canary, never a header.  Empty slabs beyond a few
- * per class are unmapped when their last slot comes back.
+ * per class are unmapped when their last slot comes back; the free pages of
+ * half-empty slabs are released before the heap maps a new slab (purge).
  */
 #include "internal.h"
 
