@@ -89,10 +89,14 @@ enum { NCLASSES = 0 CHK_CLASS_LIST(CHK_COUNT_) };
 #define SPAN_OF(s) ((s) <= 512 ? CHUNK : (s) <= 4096 ? 4 * CHUNK : (s) <= 16384 ? 8 * CHUNK : 16 * CHUNK)
 #define SPAN_MAX (16 * CHUNK)
 /* A thread caches at most TC_CAP_OF(s) free slots of a class: TC_SLOTS of
- * the small ones, fewer of the big (about 256 KiB a class, at least 4), so
- * caches of big slots do not pin memory (a lock trip is cheap next to what
- * a big slot costs anyway). */
-#define TC_CAP_OF(s) ((s) <= 4096 ? TC_SLOTS : (256u << 10) / (s) < 4 ? 4u : (256u << 10) / (s))
+ * the small ones, fewer of the big (TC_BYTES a class, at least 2).  Every
+ * slot that passes through a cache has been written (zeroed on free), so
+ * the caches' bytes are resident: with TC_BYTES 256 KiB a thread could pin
+ * 9 MiB over the 44 classes (strbuild, realloc through every class: 2.7x
+ * glibc's peak).  A lock trip is cheap next to zeroing a slot of 2 KiB or
+ * more, which is where the bound starts to bite. */
+#define TC_BYTES (64u << 10)
+#define TC_CAP_OF(s) ((s) <= TC_BYTES / TC_SLOTS ? TC_SLOTS : TC_BYTES / (s) < 2 ? 2u : TC_BYTES / (s))
 typedef struct size_class {
   uint32_t size;   /* slot bytes */
   uint32_t nslots; /* span / size (<= MAX_SLOTS) */
@@ -127,6 +131,7 @@ typedef struct slab_meta {
   os_mapping_t map;    /* guard + chunk + guard */
   uint32_t cls, nslots;
   uint32_t navail;     /* under the class lock */
+  uint32_t nret;       /* slots returned since its last purge (class lock; slab.c) */
   bool on_partial;     /* on its class's partial list */
   list_node_t node;    /* partial list (slabs with navail > 0) */
   list_node_t all;     /* every slab of the class */

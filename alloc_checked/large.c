@@ -54,7 +54,7 @@ enum { ST_LIVE = 1, ST_QUAR = 2, ST_CACHE = 3 };
 #define LC_MAX 32                      /* cached mappings */
 #define LC_BYTES ((size_t)128 << 20)   /* cached address space */
 #define LC_ONE_MAX ((size_t)32 << 20)  /* data pages of the biggest mapping kept */
-#define LRES_BYTES ((size_t)32 << 20)  /* pages held by cached mappings */
+#define LRES_BYTES ((size_t)16 << 20)  /* pages held by cached mappings (32 MiB: bigloop 2.4x glibc peak) */
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static os_mapping_t g_tab_map;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -317,6 +318,76 @@ static void m_radix_guards(void) {
   if (!guarded) _exit(4);
 }
 
+/* ---- memory given back (slab purge, thread-cache and large-cache bounds) --- */
+/* Pages of [p, p+n) resident now (an unmapped page counts as not). */
+static size_t resident(const void *p, size_t n) {
+  uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095, hi = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+  size_t r = 0;
+  for (uintptr_t a = lo; a < hi; a += 4096) {
+    unsigned char v = 0;
+    if (mincore((void *)a, 4096, &v) == 0) r += v & 1;
+  }
+  return r;
+}
+enum { NP = 1024 };
+static char *g_blk[NP];
+/* NP blocks of 240 bytes (four slabs of the 256 class), each written; all
+ * freed but every 256th (so no slab is empty and unmapped); at most
+ * `poke_upto` of the first freed are then written after free.  Then a
+ * class with no slab yet maps one: the other classes' half-empty slabs are
+ * purged first. */
+static void fill_free_grow(int poke_upto) {
+  for (int i = 0; i < NP; i++) memset(g_blk[i] = checked_malloc(240), 0x5a, 240);
+  for (int i = 0; i < NP; i++)
+    if (i % 256) checked_free(g_blk[i]);
+  for (int i = 1; i < poke_upto; i++)
+    if (i % 256) poke(g_blk[i], 7, 'W');
+  checked_free(launder(checked_malloc(9000))); /* the 10240 class: a new slab */
+}
+static void m_purge(void) { /* freed slots' pages go back to the kernel */
+  fill_free_grow(0);
+  static uintptr_t pg[NP];
+  size_t npg = 0, res = 0;
+  for (int i = 0; i < NP; i++) { /* the distinct pages of the freed blocks */
+    uintptr_t a = (uintptr_t)g_blk[i] >> 12;
+    bool seen = false;
+    for (size_t k = 0; k < npg && !seen; k++) seen = pg[k] == a;
+    if (i % 256 && !seen) pg[npg++] = a;
+  }
+  for (size_t k = 0; k < npg; k++) res += resident((void *)(pg[k] << 12), 1);
+  /* 64 pages; those of the 4 kept blocks and of up to 128 slots in the
+   * cache and the quarantine (the last freed) stay.  Unpurged: all 64. */
+  if (npg < 60 || res > npg / 2) _exit(20);
+  for (int i = 0; i < NP; i += 256) /* live blocks keep their bytes */
+    for (int k = 0; k < 240; k++)
+      if (g_blk[i][k] != 0x5a) _exit(23);
+  for (int i = 0; i < NP; i++) { /* purged slots are handed out again, all zero */
+    unsigned char *p = checked_malloc(240);
+    for (int k = 0; k < 240; k++)
+      if (p[k]) _exit(21);
+  }
+  (void)checked_alloc_validate(); /* fatal if the bitmaps disagree with the counts */
+}
+static void m_purge_zero(void) { fill_free_grow(600); } /* caught at the purge, not lost */
+static void m_tcache_bytes(void) { /* a thread caches at most 64 KiB of a class */
+  static char *b[64];
+  for (int i = 0; i < 64; i++) memset(b[i] = checked_malloc(4000), 1, 4000);
+  for (int i = 0; i < 64; i++) checked_free(b[i]);
+  checked_free(launder(checked_malloc(9000))); /* purge: what went back to the slab goes */
+  size_t res = 0;
+  for (int i = 0; i < 64; i++) res += resident(b[i], 4000);
+  if (res > 24) _exit(20); /* cached: 16 slots; with 256 KiB a class all 64 stay */
+}
+static void m_large_cache_budget(void) { /* cached large mappings: 16 MiB of pages at most */
+  enum { SZ = 10 << 20 };
+  char *a = checked_malloc(SZ), *b = checked_malloc(SZ);
+  memset(a, 1, SZ);
+  memset(b, 1, SZ);
+  checked_free(a);
+  checked_free(b);
+  if ((resident(a, SZ) + resident(b, SZ)) * 4096 > (16u << 20)) _exit(20);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 #define NO_RQ "ALLOC_CHECKED_RANDOM=off ALLOC_CHECKED_QUARANTINE=off"
 typedef struct test_case {
@@ -369,6 +440,11 @@ static const test_case_t g_cases[] = {
     {"validate_other_thread_zero_off", m_validate_other, "ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
     {"validate_busy_threads", m_validate_busy, "", 0, 0, NULL},
     {"chunk_table_guard_pages", m_radix_guards, "", 0, 0, NULL},
+    {"purge_free_pages", m_purge, "", 0, 0, NULL},
+    {"purge_checks_zero", m_purge_zero, "", 0, SIGABRT, "write after free"},
+    {"purge_zero_off", m_purge_zero, "ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
+    {"tcache_bytes_bound", m_tcache_bytes, "ALLOC_CHECKED_QUARANTINE=off", 0, 0, NULL},
+    {"large_cache_budget", m_large_cache_budget, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0, 0, NULL},
 };
 
 /* Run case c in a child re-executing this program; check how it ended. */
