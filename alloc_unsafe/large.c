@@ -23,6 +23,7 @@
 #define CACHE_MAX_BYTES ((size_t)512 << 20)
 #define CACHE_MAX_ONE ((size_t)256 << 20) /* bigger mappings are never cached */
 #define CACHE_SLACK 4 /* a cached mapping serves requests down to 1/4 of it, whole */
+#define SPLIT_MIN (SEG_SIZE / 2) /* smaller requests are never cut from a mapping */
 
 static pthread_mutex_t g_large_mu = PTHREAD_MUTEX_INITIALIZER;
 static list_t g_cache; /* most recently freed at the head, oldest at the tail */
@@ -50,19 +51,40 @@ static void cache_unlink(segment_t *h) {
  * 64-256 MiB block serves the next one: shrinking tails of 16 MiB or more
  * gave 203,000 faults and 0.5-0.7 s, keeping them 84,000 and 0.3 s, for 8%
  * more peak RSS).  The tail stays the block's usable size, and free gives
- * it back to the cache with the rest. */
-static segment_t *cache_take(size_t total, bool *resize) {
+ * it back to the cache with the rest.
+ *
+ * A request of SPLIT_MIN or more may instead be cut (*split, split_off) from
+ * the front of a mapping that is not the biggest cached one: of the one that
+ * fits when it is at least twice the cut (`head`), or, when none fits, of
+ * the smallest that has a SEG_SIZE chunk to spare.  The rest stays cached
+ * and faulted in for the next request.  The biggest mapping is kept whole
+ * for the next very large block, as cut pieces never join again: cutting it
+ * too gave 105,000 faults in `macro large 0.5`; cutting the others 83,200
+ * against 84,400 uncut, and 335 against 340 MiB peak RSS. */
+static segment_t *cache_take(size_t total, bool *resize, size_t *split) {
   large_lock();
-  segment_t *best = NULL, *near = NULL;
+  segment_t *best = NULL, *near = NULL, *cut = NULL, *biggest = NULL;
+  size_t head = ALIGN_UP(total, SEG_SIZE);
+  bool can_cut = total >= SPLIT_MIN;
   /* POLICY_REUSE_DELAY: the mapping freed last is not the next handed out. */
   list_node_t *first = POLICY_REUSE_DELAY && g_cache.head ? g_cache.head->next : g_cache.head;
   for (segment_t *h = HDR_OF(first); h; h = HDR_OF(h->link.next)) {
     size_t sz = h->map.size;
+    if (!biggest || sz > biggest->map.size) biggest = h;
     if (sz >= total && sz / CACHE_SLACK <= total) {
       if (!best || sz < best->map.size) best = h;
-    } else if (sz < total && (!near || sz > near->map.size)) {
-      near = h;
+    } else if (sz < total) {
+      if (!near || sz > near->map.size) near = h;
+    } else if (can_cut && sz >= head + SEG_SIZE && (!cut || sz < cut->map.size)) {
+      cut = h;
     }
+  }
+  *split = 0;
+  if (!best && cut && cut != biggest) {
+    best = cut;
+    *split = head;
+  } else if (best && can_cut && best != biggest && best->map.size >= 2 * head) {
+    *split = head;
   }
   *resize = !best && near != NULL;
   if (!best) best = near;
@@ -71,13 +93,44 @@ static segment_t *cache_take(size_t total, bool *resize) {
   return best;
 }
 
+/* Cut the cached mapping h (out of the cache) after its first `head` bytes
+ * (a multiple of SEG_SIZE, below h->map.size): the rest becomes a mapping of
+ * its own, with a header at its SEG_SIZE-aligned start, and goes back to the
+ * cache.  Only bookkeeping: the kernel keeps one mapping, whose parts are
+ * unmapped or remapped apart later (munmap and mremap take part of one).
+ * Its pages stay faulted in, so a 32 MiB block cut from the mapping a
+ * 256 MiB one left costs no fault, where growing a smaller mapping to it
+ * faults in all of its tail (`macro large`). */
+static void split_off(segment_t *h, size_t head) {
+  segment_t *t = (segment_t *)((char *)h + head);
+  vg_open(t, offsetof(segment_t, pages[1])); /* was inside the block freed */
+  memset(t, 0, offsetof(segment_t, pages[1]));
+  t->map = h->map;
+  t->map.base = t;
+  t->map.size = h->map.size - head;
+  h->map.size = head;
+  t->large_off = OS_PAGE;
+  t->pages[LARGE_TAG_PAGE(OS_PAGE)].cls = CLS_LARGE;
+  t->large_usable = t->map.size - OS_PAGE;
+  pol_large_alloc(t);
+  pol_large_free(t, (char *)t + OS_PAGE, POL_FREE); /* cached: in the freed state */
+  t->freed_at_ms = h->freed_at_ms;
+  large_lock();
+  list_push_front(&g_cache, &t->link);
+  g_cache_n++;
+  g_cache_bytes += t->map.size;
+  large_unlock();
+}
+
 void *large_alloc(size_t n, size_t align, bool zero) {
   size_t off = align >= SEG_SIZE ? SEG_SIZE : MAX(OS_PAGE, align);
   size_t total = ALIGN_UP(off + n, OS_PAGE);
   bool resize = false;
+  size_t split = 0;
   /* A cached mapping starts SEG_SIZE-aligned, so it serves any alignment
    * below SEG_SIZE with the block at base + off. */
-  segment_t *h = off < SEG_SIZE ? cache_take(total, &resize) : NULL;
+  segment_t *h = off < SEG_SIZE ? cache_take(total, &resize, &split) : NULL;
+  if (split) split_off(h, split);
   size_t dirty = h ? h->map.size : 0; /* bytes that may not read as zero */
   if (h && resize) {
     os_mapping_t m = os_remap(h->map, total, SEG_SIZE);

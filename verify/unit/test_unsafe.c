@@ -1,0 +1,83 @@
+/* test_unsafe.c - alloc_unsafe's own engine checks, through its prefixed
+ * build (the shared cases are test_heap.c's and test_return.c's).
+ *
+ * large_split: a large request well below a cached mapping (not the biggest
+ * one cached) is cut from its front, and the rest of that mapping serves the
+ * next request (alloc_unsafe/large.c, cache_take and split_off).  The two
+ * blocks must then sit exactly one cut apart in the old mapping, hold their
+ * own bytes, and leave the cache valid (alloc_validate checks its headers
+ * and bounds).  Without the cut the second block gets a fresh mapping.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc_api.h"
+#include "check.h"
+
+ALLOC_API_DECLARE(unsafe_)
+
+#define MIB ((size_t)1 << 20)
+
+static void fill(unsigned char *p, size_t n, unsigned char v) {
+  for (size_t i = 0; i < n; i += 4096) p[i] = v;
+  p[n - 1] = v;
+}
+static int holds(const unsigned char *p, size_t n, unsigned char v) {
+  for (size_t i = 0; i < n; i += 4096)
+    if (p[i] != v) return 0;
+  return p[n - 1] == v;
+}
+
+/* The page-stride bytes fill wrote below n (a block shrunk to n). */
+static int holds_below(const unsigned char *p, size_t n, unsigned char v) {
+  for (size_t i = 0; i < n; i += 4096)
+    if (p[i] != v) return 0;
+  return 1;
+}
+
+static void case_large_split(void) {
+  unsigned char *big = unsafe_malloc(128 * MIB), *mid = unsafe_malloc(32 * MIB);
+  CHECK(big && mid);
+  if (!big || !mid) return;
+  fill(mid, 32 * MIB, 1);
+  unsafe_free(mid);
+  unsafe_free(big); /* cached: 128 MiB (the biggest) and 32 MiB + a page */
+  size_t n = 10 * MIB;
+  unsigned char *a = unsafe_malloc(n);
+  CHECK(unsafe_alloc_validate() == 1); /* the rest, cached, has a valid header */
+  unsigned char *b = unsafe_malloc(n);
+  CHECK(a && b);
+  if (!a || !b) return;
+  /* a is cut from the 32 MiB mapping (12 MiB: whole 4 MiB chunks), b from
+   * its rest; the 128 MiB one fits neither (more than 4x the request). */
+  fprintf(stderr, "large split: a=%p b=%p (b - a = %td)\n", (void *)a, (void *)b, b - a);
+  CHECK(b - a == (ptrdiff_t)(12 * MIB));
+  CHECK(unsafe_malloc_usable_size(a) >= n && unsafe_malloc_usable_size(a) < 12 * MIB);
+  CHECK(unsafe_malloc_usable_size(b) >= n);
+  fill(a, unsafe_malloc_usable_size(a), 2);
+  fill(b, unsafe_malloc_usable_size(b), 3);
+  CHECK(holds(a, unsafe_malloc_usable_size(a), 2));
+  CHECK(holds(b, unsafe_malloc_usable_size(b), 3));
+  CHECK(unsafe_alloc_validate() == 2);
+  /* A cut block grows (moved by mremap, its rest is in the way) and keeps
+   * its bytes; freeing both leaves a valid cache. */
+  size_t ua = unsafe_malloc_usable_size(a);
+  unsigned char *a2 = unsafe_realloc(a, 20 * MIB);
+  CHECK(a2 != NULL);
+  if (a2) {
+    CHECK(ua < 20 * MIB ? holds(a2, ua, 2) : holds_below(a2, 20 * MIB, 2));
+    a = a2;
+  }
+  CHECK(holds(b, unsafe_malloc_usable_size(b), 3));
+  unsafe_free(b);
+  unsafe_free(a);
+  CHECK(unsafe_alloc_validate() == 0);
+  CHECK(unsafe_malloc_trim(0) == 1); /* the cut pieces unmap like any mapping */
+  CHECK(unsafe_alloc_validate() == 0);
+}
+
+int main(void) {
+  case_large_split();
+  return UNIT_RESULT();
+}
