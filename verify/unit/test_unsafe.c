@@ -1,12 +1,16 @@
 /* test_unsafe.c - alloc_unsafe's own engine checks, through its prefixed
  * build (the shared cases are test_heap.c's and test_return.c's).
  *
- * large_split: a large request well below a cached mapping (not the biggest
- * one cached) is cut from its front, and the rest of that mapping serves the
- * next request (alloc_unsafe/large.c, cache_take and split_off).  The two
- * blocks must then sit exactly one cut apart in the old mapping, hold their
- * own bytes, and leave the cache valid (alloc_validate checks its headers
- * and bounds).  Without the cut the second block gets a fresh mapping.
+ * large_split: a large request well below a cached mapping is cut from its
+ * front, and the rest of that mapping serves the next request
+ * (alloc_unsafe/large.c, cache_take and split_off).  The two blocks must
+ * then sit exactly one cut apart in the old mapping, hold their own bytes,
+ * and leave the cache valid (alloc_validate checks its headers and bounds).
+ * Without the cut the second block gets a fresh mapping.
+ *
+ * large_join: the piece cut off joins its rest again when freed
+ * (cache_join), so a request for nearly the whole old mapping gets it back
+ * at the same address; without the join it would grow one of the pieces.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,7 +39,7 @@ static void case_large_split(void) {
   if (!big || !mid) return;
   fill(mid, 32 * MIB, 1);
   unsafe_free(mid);
-  unsafe_free(big); /* cached: 128 MiB (the biggest) and 32 MiB + a page */
+  unsafe_free(big); /* cached: 128 MiB and 32 MiB + a page */
   size_t n = 10 * MIB;
   unsigned char *a = unsafe_malloc(n);
   CHECK(unsafe_alloc_validate() == 1); /* the rest, cached, has a valid header */
@@ -69,7 +73,32 @@ static void case_large_split(void) {
   CHECK(unsafe_alloc_validate() == 0);
 }
 
+static void case_large_join(void) {
+  CHECK(unsafe_malloc_trim(0) >= 0); /* an empty cache */
+  unsigned char *big = unsafe_malloc(64 * MIB);
+  CHECK(big != NULL);
+  if (!big) return;
+  fill(big, 64 * MIB, 4);
+  unsafe_free(big);
+  unsigned char *a = unsafe_malloc(10 * MIB); /* cut: 12 MiB from the 64 MiB one */
+  CHECK(a == big);
+  CHECK(unsafe_malloc_usable_size(a) < 12 * MIB); /* not the whole mapping */
+  CHECK(unsafe_alloc_validate() == 1);
+  unsafe_free(a); /* joins the 52 MiB rest */
+  CHECK(unsafe_alloc_validate() == 0);
+  unsigned char *c = unsafe_malloc(60 * MIB);
+  fprintf(stderr, "large join: big=%p a=%p c=%p\n", (void *)big, (void *)a, (void *)c);
+  CHECK(c == big);
+  if (c) {
+    fill(c, 60 * MIB, 5);
+    CHECK(holds(c, 60 * MIB, 5));
+  }
+  unsafe_free(c);
+  CHECK(unsafe_alloc_validate() == 0);
+}
+
 int main(void) {
   case_large_split();
+  case_large_join();
   return UNIT_RESULT();
 }
