@@ -378,14 +378,14 @@ static void m_tcache_bytes(void) { /* a thread caches at most 64 KiB of a class 
   for (int i = 0; i < 64; i++) res += resident(b[i], 4000);
   if (res > 24) _exit(20); /* cached: 16 slots; with 256 KiB a class all 64 stay */
 }
-static void m_large_cache_budget(void) { /* cached large mappings: 16 MiB of pages at most */
-  enum { SZ = 10 << 20 };
-  char *a = checked_malloc(SZ), *b = checked_malloc(SZ);
-  memset(a, 1, SZ);
-  memset(b, 1, SZ);
-  checked_free(a);
-  checked_free(b);
-  if ((resident(a, SZ) + resident(b, SZ)) * 4096 > (16u << 20)) _exit(20);
+static void m_large_cache_budget(void) { /* cached large mappings: 32 MiB of pages at most */
+  enum { SZ = 12 << 20, N = 4 };
+  char *p[N];
+  for (int i = 0; i < N; i++) memset(p[i] = checked_malloc(SZ), 1, SZ);
+  size_t res = 0;
+  for (int i = 0; i < N; i++) checked_free(p[i]);
+  for (int i = 0; i < N; i++) res += resident(p[i], SZ);
+  if (res * 4096 > (32u << 20)) _exit(20);
 }
 
 /* ---- the table ------------------------------------------------------------- */
