@@ -175,7 +175,7 @@ static inline bool os_grain_is_aligned(const void *p, unsigned low, uint8_t t) {
   if (g >= OS_GRAINS) return false;
 #if defined(__x86_64__) && !ALLOC_TSAN
   bool eq;
-  __asm__("cmpb %2, %1" : "=@ccz"(eq) : "m"(os_own_grain[g]), "i"(t));
+  __asm__("cmpb %2, %1" : "=@ccz"(eq) : "m"(os_own_grain[g]), "iq"(t));
   return eq;
 #else
   return __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) == t;
