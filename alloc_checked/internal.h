@@ -93,8 +93,8 @@ enum { NCLASSES = 0 CHK_CLASS_LIST(CHK_COUNT_) };
  * slot that passes through a cache has been written (zeroed on free), so
  * the caches' bytes are resident: with TC_BYTES 256 KiB a thread could pin
  * 9 MiB over the 44 classes (strbuild, realloc through every class: 2.7x
- * glibc's peak).  A lock trip is cheap next to zeroing a slot of 2 KiB or
- * more, which is where the bound starts to bite. */
+ * glibc's peak).  A lock trip is cheap next to zeroing a slot of 1 KiB or
+ * more, which is where the bound starts to bite (TC_BYTES / TC_SLOTS). */
 #define TC_BYTES (64u << 10)
 #define TC_CAP_OF(s) ((s) <= TC_BYTES / TC_SLOTS ? TC_SLOTS : TC_BYTES / (s) < 2 ? 2u : TC_BYTES / (s))
 typedef struct size_class {

@@ -232,9 +232,9 @@ uint32_t slab_refill(uint32_t cls, void **out, uint32_t max) {
  * against 0.06 GB this way).
  *   Zero feature on: the bytes released are checked to read zero first, so
  * a write after free into a slot waiting in its slab is still caught, at
- * the purge instead of at its reuse.  Slots wholly inside released pages
- * are as the OS gave them: their used bit is cleared, so their next take
- * checks their last 16 bytes, as a fresh slot's.  Slots in caches and
+ * the purge instead of at its reuse; their used bits stay set, so a later
+ * take still checks the whole slot (released pages read zero again), and a
+ * write after the purge is caught at reuse as before.  Slots in caches and
  * quarantines, and live ones, are never touched. */
 #define PURGE_BYTES(span) MIN((size_t)64 << 10, (size_t)(span) / 4)
 
@@ -254,17 +254,6 @@ static bool all_avail(const slab_meta_t *m, uint32_t first, uint32_t last) {
   return true;
 }
 
-/* Clear the used bits of slots first..last (inclusive; other bits of the
- * words change under takes, hence atomic). */
-static void clear_used(slab_meta_t *m, uint32_t first, uint32_t last) {
-  for (uint32_t i = first; i <= last;) {
-    uint32_t w = i >> 6, b = i & 63, n = MIN(64 - b, last - i + 1);
-    uint64_t mask = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << b;
-    __atomic_fetch_and(&m->used[w], ~mask, __ATOMIC_RELAXED);
-    i += n;
-  }
-}
-
 /* Release [lo, hi) of m's span (a run of pages only avail slots overlap;
  * top: where its slots end), its bytes checked first (zero feature). */
 static size_t purge_run(slab_meta_t *m, size_t lo, size_t hi, size_t top) {
@@ -275,8 +264,6 @@ static size_t purge_run(slab_meta_t *m, size_t lo, size_t hi, size_t top) {
       if (w[k]) ALLOC_FATAL(WRITE_AFTER_FREE, slot_addr(m, (uint32_t)((lo + 8 * k) / size)));
   }
   os_decommit((char *)m->base + lo, hi - lo);
-  size_t first = (lo + size - 1) / size, end = MIN(hi, top) / size; /* slots wholly inside */
-  if (end > first) clear_used(m, (uint32_t)first, (uint32_t)(end - 1));
   return hi - lo;
 }
 

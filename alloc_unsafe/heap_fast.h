@@ -17,7 +17,7 @@
  *
  * Expected cost (callgrind, bench icount): about 59 instructions per
  * malloc(32)+free pair for alloc_unsafe, the benchmark loop's 10 included;
- * 83 for alloc_hybrid.  A free by another thread completes here too
+ * 80 for alloc_hybrid.  A free by another thread completes here too
  * (heap_free_remote_fast).
  */
 #ifndef UNSAFE_HEAP_FAST_H
@@ -116,13 +116,8 @@ static ALWAYS_INLINE bool heap_free_fast(void *p) {
     if (unlikely(__atomic_load_n(&s->owner, __ATOMIC_RELAXED) != (uintptr_t)h))
       return heap_free_remote_fast(h, s, b, __atomic_load_n(&s->owner, __ATOMIC_RELAXED));
     if (likely(pol_small_free_try(s, b))) {
-      /* Without a reuse delay the block goes back onto free, so the next
-       * malloc of its class takes it while it is still in the cache (L1
-       * misses of gbench-1 0.5: 10.9 M -> 6.4 M); with one, onto local_free,
-       * which malloc takes only when free runs out (POLICY_REUSE_DELAY). */
-      void **head = POLICY_REUSE_DELAY ? &s->local_free : &s->free;
-      blk_set_next_fast(b, *head);
-      *head = b;
+      blk_set_next_fast(b, s->local_free);
+      s->local_free = b;
       h->nfree[c]++;
       /* Release: another thread reading used (theap_reclaim) sees the link. */
       if (unlikely(span_used_dec(s)) && s != h->cur[c]) theap_span_empty(h, s);

@@ -29,12 +29,15 @@
  * neighbours, and the whole of them would wait (alloc_hybrid's `macro
  * large 0.5`: 98,000 faults with them, 85,500 without). */
 #define LARGE_CUT (!POLICY_REUSE_DELAY)
-/* The pieces cut from one mapping share a family, the base it had then (0:
- * never cut).  A large header keeps no span pages, so the small segments'
+/* The pieces cut from one mapping share a family, a number drawn when it is
+ * first cut (0: never cut; not its base, which a later mapping may get while
+ * pieces of this one live on).  A large header keeps no span pages, so the small segments'
  * dirty_mask holds it.  Only pieces of one family join again: they are
  * parts of one kernel mapping, unless one was moved by mremap, which makes
  * it a family of its own. */
 #define FAMILY(h) ((h)->dirty_mask)
+
+static uint64_t g_families; /* the last family drawn (atomic: split_off runs unlocked) */
 
 static pthread_mutex_t g_large_mu = PTHREAD_MUTEX_INITIALIZER;
 static list_t g_cache; /* most recently freed at the head, oldest at the tail */
@@ -115,7 +118,7 @@ static void split_off(segment_t *h, size_t head) {
   segment_t *t = (segment_t *)((char *)h + head);
   vg_open(t, offsetof(segment_t, pages[1])); /* was inside the block freed */
   memset(t, 0, offsetof(segment_t, pages[1]));
-  if (!FAMILY(h)) FAMILY(h) = (uintptr_t)h;
+  if (!FAMILY(h)) FAMILY(h) = __atomic_add_fetch(&g_families, 1, __ATOMIC_RELAXED);
   FAMILY(t) = FAMILY(h);
   t->map = h->map;
   t->map.base = t;
