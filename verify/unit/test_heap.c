@@ -316,6 +316,22 @@ static void test_free_sized_returns(void) {
   CHECK(mapped_late - mapped_early < (8 << 20));
 }
 
+/* A block grown by realloc still takes free_sized with the size asked:
+ * sizes near the top of the small classes, where a heap that rounds the
+ * growth up could give a large block to a small request (a checking heap
+ * then calls the right size wrong and dies). */
+static void test_realloc_free_sized(void) {
+  for (size_t n = 60000; n < 200000; n += 3001) {
+    unsigned char *p = H(malloc)(n);
+    CHECK(p != NULL);
+    fill(p, 64, (unsigned)n);
+    size_t m = n + n / 16 + 1; /* grows by less than a quarter */
+    p = H(realloc)(p, m);
+    CHECK(p != NULL && H(malloc_usable_size)(p) >= m);
+    H(free_sized)(p, m);
+  }
+}
+
 /* Small blocks decay: after a burst of them is freed and ALLOC_DECAY_MS has
  * passed, the next slow-path call gives their pages back, with no trim.
  * Runs in a child started with a short ALLOC_DECAY_MS (the option is read
@@ -414,6 +430,7 @@ int main(int argc, char **argv) {
   test_idle_thread_memory_returns();
   test_stats_and_trim();
   test_free_sized_returns();
+  test_realloc_free_sized();
   test_small_decay(argv[0]);
   test_empty_span_race();
   return UNIT_RESULT();
