@@ -30,7 +30,6 @@ static uint64_t g_slabs;
  * Trylock only: a busy class is skipped (no lock order between classes). */
 static void purge_others(uint32_t cls);
 
-
 void heap_setup(void) {
   /* The lookup table lives in the config page, sealed by chk_cfg_init. */
   uint8_t *lut = CFG.lut;
@@ -256,7 +255,7 @@ static bool all_avail(const slab_meta_t *m, uint32_t first, uint32_t last) {
 
 /* Release [lo, hi) of m's span (a run of pages only avail slots overlap;
  * top: where its slots end), its bytes checked first (zero feature). */
-static size_t purge_run(slab_meta_t *m, size_t lo, size_t hi, size_t top) {
+static void purge_run(slab_meta_t *m, size_t lo, size_t hi, size_t top) {
   size_t size = chk_classes[m->cls].size;
   if (CFG.zero) {
     const uint64_t *w = (const uint64_t *)(m->base + lo);
@@ -264,26 +263,23 @@ static size_t purge_run(slab_meta_t *m, size_t lo, size_t hi, size_t top) {
       if (w[k]) ALLOC_FATAL(WRITE_AFTER_FREE, slot_addr(m, (uint32_t)((lo + 8 * k) / size)));
   }
   os_decommit((char *)m->base + lo, hi - lo);
-  return hi - lo;
 }
 
-/* Release the pages of m that only avail slots overlap (class lock held);
- * returns the bytes released. */
-static size_t slab_purge(slab_meta_t *m) {
+/* Release the pages of m that only avail slots overlap (class lock held). */
+static void slab_purge(slab_meta_t *m) {
   const size_class_t *sc = &chk_classes[m->cls];
-  size_t top = (size_t)m->nslots * sc->size, run = 0, released = 0;
+  size_t top = (size_t)m->nslots * sc->size, run = 0;
   bool in_run = false;
   m->nret = 0;
-  if (m->cls == 0) return 0; /* never committed */
+  if (m->cls == 0) return; /* never committed */
   for (size_t o = 0; o < top; o += OS_PAGE) {
     uint32_t first = (uint32_t)(o / sc->size);
     uint32_t last = (uint32_t)(MIN(o + OS_PAGE, top) - 1) / sc->size;
     bool free_page = all_avail(m, first, last);
     if (free_page && !in_run) run = o, in_run = true;
-    if (!free_page && in_run) released += purge_run(m, run, o, top), in_run = false;
+    if (!free_page && in_run) purge_run(m, run, o, top), in_run = false;
   }
-  if (in_run) released += purge_run(m, run, ALIGN_UP(top, OS_PAGE), top);
-  return released;
+  if (in_run) purge_run(m, run, ALIGN_UP(top, OS_PAGE), top);
 }
 
 static void purge_others(uint32_t cls) {

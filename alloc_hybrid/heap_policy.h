@@ -164,32 +164,24 @@ static ALWAYS_INLINE uintptr_t hyb_bitno(const void *blk) {
 /* The same bit as a word and a mask, for the C11 atomics. */
 static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) { return hyb_bits(blk) + (hyb_bitno(blk) >> 6); }
 static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) { return (uint64_t)1 << (hyb_bitno(blk) & 63); }
-/* Set blk's bit; clear it and answer whether it was set.  Plain
- * (unlocked) read-modify-writes of the word, even when the bit was already
- * clear: only the span's owner or the holder of its heap's lock makes them,
- * and one may undo another thread's atomic clear of a neighbour's bit, which
- * the owner clears again when it collects that block (see "block state").
- * Under TSan, the C11 relaxed load and store, which TSan sees. */
-static ALWAYS_INLINE void hyb_bts(const void *blk) {
-#if defined(__x86_64__) && !ALLOC_TSAN
-  __asm__ volatile("btsq %1, %0" : "+m"(*hyb_bits(blk)) : "r"(hyb_bitno(blk)) : "cc", "memory");
-#else
-  uint64_t *w = hyb_word(blk);
-  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
-#endif
-}
-/* The same set, for malloc, through the span's origin s->pol (hyb_span_new):
- * the address o at which bit (blk >> 4) of a bit string starting there is
- * blk's bit, o = bitmap - (seg >> 7) as seg is 4 MiB-aligned.  One shift
- * and the load of the origin, where hyb_bts needs a shift, a mask and the
- * segment's base. */
+/* Set blk's bit (malloc, through the span: s->pol, set by hyb_span_new, is
+ * the origin o at which bit (blk >> 4) of a bit string starting there is
+ * blk's bit, o = bitmap - (seg >> 7) as seg is 4 MiB-aligned: one shift and
+ * the origin's load, not a shift, a mask and the segment's base); clear it
+ * and answer whether it was set (free).  Plain (unlocked) read-modify-writes
+ * of the word, even when the bit was already clear: only the span's owner or
+ * the holder of its heap's lock makes them, and one may undo another
+ * thread's atomic clear of a neighbour's bit, which the owner clears again
+ * when it collects that block (see "block state").  Under TSan, the C11
+ * relaxed load and store, which TSan sees. */
 static ALWAYS_INLINE void hyb_bts_span(const span_t *s, const void *blk) {
 #if defined(__x86_64__) && !ALLOC_TSAN
   uintptr_t n;
   __asm__ volatile("movq %1, %0\n\tshrq $4, %0\n\tbtsq %0, (%2)" : "=&r"(n) : "a"(blk), "r"(s->pol) : "cc", "memory");
 #else
   (void)s;
-  hyb_bts(blk);
+  uint64_t *w = hyb_word(blk);
+  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
 #endif
 }
 static ALWAYS_INLINE bool hyb_btr(const void *blk) {

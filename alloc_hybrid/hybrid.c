@@ -101,8 +101,7 @@ void hyb_check_early(const void *p, int op) {
 /* A new span starts with every bit of its pages clear, and knows its
  * segment's bit-string origin (hyb_bts_span). */
 void hyb_span_new(span_t *s) {
-  uintptr_t seg = (uintptr_t)s & ~(uintptr_t)(SEG_SIZE - 1);
-  s->pol = seg + POLICY_AREA - (seg >> 7);
+  s->pol = (uintptr_t)hyb_bits(s) - (((uintptr_t)s & ~(uintptr_t)(SEG_SIZE - 1)) >> 7);
   uint64_t *w = hyb_word(span_base(s));
   memset(w, 0, (size_t)s->npages * PAGE_SIZE / ALLOC_MIN_ALIGN / 8);
 }

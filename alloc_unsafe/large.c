@@ -30,9 +30,9 @@
  * large 0.5`: 98,000 faults with them, 85,500 without). */
 #define LARGE_CUT (!POLICY_REUSE_DELAY)
 /* The pieces cut from one mapping share a family, a number drawn when it is
- * first cut (0: never cut; not its base, which a later mapping may get while
- * pieces of this one live on).  A large header keeps no span pages, so the small segments'
- * dirty_mask holds it.  Only pieces of one family join again: they are
+ * first cut (0: never cut; not its base, which a later mapping may get
+ * while pieces of this one live on).  A large header keeps no span pages,
+ * so the small segments' dirty_mask holds it.  Only pieces of one family join again: they are
  * parts of one kernel mapping, unless one was moved by mremap, which makes
  * it a family of its own. */
 #define FAMILY(h) ((h)->dirty_mask)
@@ -106,6 +106,13 @@ static segment_t *cache_take(size_t total, bool *resize, size_t *split) {
   return best;
 }
 
+/* h's header rewritten for a cached mapping whose size changed (a piece cut
+ * off or joined): the policy's word again, in the freed state. */
+static void header_cached(segment_t *h) {
+  pol_large_alloc(h);
+  pol_large_free(h, (char *)h + h->large_off, POL_FREE);
+}
+
 /* Cut the cached mapping h (out of the cache) after its first `head` bytes
  * (a multiple of SEG_SIZE, below h->map.size): the rest becomes a mapping of
  * its own, with a header at its SEG_SIZE-aligned start, and goes back to the
@@ -127,8 +134,7 @@ static void split_off(segment_t *h, size_t head) {
   t->large_off = OS_PAGE;
   t->pages[LARGE_TAG_PAGE(OS_PAGE)].cls = CLS_LARGE;
   t->large_usable = t->map.size - OS_PAGE;
-  pol_large_alloc(t);
-  pol_large_free(t, (char *)t + OS_PAGE, POL_FREE); /* cached: in the freed state */
+  header_cached(t);
   t->freed_at_ms = h->freed_at_ms;
   large_lock();
   list_push_front(&g_cache, &t->link);
@@ -205,8 +211,7 @@ static segment_t *cache_join(segment_t *h) {
     } else {
       h->map.size += c->map.size;
     }
-    pol_large_alloc(h); /* its size changed: the freed state again */
-    pol_large_free(h, (char *)h + h->large_off, POL_FREE);
+    header_cached(h);
     next = HDR_OF(g_cache.head); /* the other side may be cached too */
   }
   return h;
