@@ -11,11 +11,14 @@
  * before it is used.  No check reads memory before it has proved the memory
  * is this heap's and mapped, so no detection can itself fault.
  *
- * SEGMENT (small blocks), as alloc_unsafe's (alloc_unsafe/layout.h), plus:
+ * SEGMENT (small blocks), as alloc_unsafe's (alloc_unsafe/layout.h), but
+ * pages 1 to 8 hold no span (POLICY_HEAD_PAGES 9): they hold the live map.
  *
- *   seg | page 0: segment_t | ... | live bitmap (32 KiB) | gap | page 1 ...
- *         at 0                    at POLICY_AREA           >= 16 KiB
- *   live bitmap: bit i set  <=>  a live block starts at seg + 16 * i
+ *   seg | page 0: segment_t | gap | live map (440 KiB) | gap | page 9 ... page 63 |
+ *         at 0                    at 104 KiB    544 KiB  32 KiB   spans
+ *   live map: bit a of the bit string at o = seg + HYB_MAP_OFF - seg / 8 is
+ *             address a's: set  <=>  a live block starts at a (only
+ *             16-aligned a have bits that are ever set)
  *   block, free: | link = next ^ K0 ^ &link | stale bytes ...... |
  *   block, live: | user bytes ................................... |
  *
@@ -29,7 +32,7 @@
  *
  * Invariants (on top of alloc_unsafe's):
  *   p handed out and live  =>  tag(seg_of(p)) in {SEGMENT, LARGE}, p % 16 == 0
- *   small p live  =>  bit((p - seg) / 16) == 1; free or never handed out => 0
+ *   small p live  =>  bit p of o == 1; free, never handed out or p % 16 => 0
  *                     (a bit may stay 1 for a block another thread freed, until
  *                     its owner collects it: see "not detected")
  *   decode(link at b) = NULL, or a 16-aligned address of b's segment
@@ -40,7 +43,7 @@
  *     (wild, stack, static, the program's own mmap with or without a forged
  *     header in front, a block + 1 GiB): tag check, before any read.
  *   misaligned or interior pointers into small blocks, pointers into free
- *     pages of a segment: alignment and live-bit check.
+ *     pages of a segment: live-bit check (a misaligned address has no bit).
  *   interior pointers into large blocks: header check and p == header + off.
  *   double free of a small block (immediately, after other frees, the old
  *     pointer after realloc moved it, and a stale free after the slot could
@@ -73,12 +76,17 @@
  * unusual misses without a report, and the slow path classifies it through
  * the page map and names the check (layout.h, "The policy").
  *
- * COST (callgrind, malloc(32)+free pair, loop included): 79.5 instructions
- * against alloc_unsafe's 59.4: ownership 4 (grain lookup and alignment in one
- * compare, the tag compared in memory; free's NULL test comes after it), live
- * bit 8 (bts through the span's origin in malloc, btr in free), links 6 (the
- * secret's load, the xors, the decode test); the large header, sizes and
- * reuse delay cost nothing on this path (measured with the HYB_OFF_* builds).
+ * COST (callgrind, malloc(32)+free pair, loop included): 73.5 instructions
+ * against alloc_unsafe's 59.4.  Each compiled out alone: ownership 4 (the
+ * grain's tag compared in memory; the segment from the grain number; free's
+ * NULL test comes after it), live bit 2 (the origin's load and bts in malloc,
+ * the load, btr and branch in free; without the map the grain test must ask
+ * for alignment, and does), links 6 (the secret's load, the xors, the decode
+ * test); the large header, sizes and reuse delay cost nothing on this path
+ * (the HYB_OFF_* builds).  The live map costs memory: a byte per 8 bytes of
+ * carved blocks.  The bitmap it replaced (a bit per 16 bytes, 1/128 of the
+ * blocks, in page 0) cost the pair 6 more: the shifts and the mask that make
+ * a bit number of an address, and free's alignment test.
  */
 #ifndef HYBRID_HEAP_POLICY_H
 #define HYBRID_HEAP_POLICY_H
@@ -88,7 +96,7 @@
 
 /* Each check can be compiled out alone, to measure what it costs
  * (make EXTRA_CFLAGS=-DHYB_OFF_<CHECK>=1 BUILD=...): OWNER (the ownership
- * map), LIVE (the live bitmap), LINKS (encoded links), LARGE (the keyed large
+ * map), LIVE (the live map), LINKS (encoded links), LARGE (the keyed large
  * header), SIZES (free_sized), REUSE (the reuse delay).  A build with one off
  * is not alloc_hybrid: its claims do not hold. */
 #ifndef HYB_OFF_OWNER
@@ -116,8 +124,20 @@
 #define POLICY_SEAL_MAP 1 /* the ownership checks rest on the map: read-only */
 #define POLICY_PAGE_TRY_NULL (!HYB_OFF_OWNER) /* NULL's grain is never ours */
 
-#define HYB_BITMAP_BYTES (SEG_SIZE / ALLOC_MIN_ALIGN / 8)
-_Static_assert(POLICY_AREA + HYB_BITMAP_BYTES <= POLICY_AREA_END, "live bitmap fits page 0's policy area");
+/* The live map: bit a of a bit string at the origin o = seg + HYB_MAP_OFF -
+ * seg / 8 is the state of address a of segment seg, so bts/btr take a
+ * block's address itself as their bit offset (no shift, no mask): address
+ * a's bit is in the byte at seg + HYB_MAP_OFF + (a - seg) / 8.  Only the
+ * bits of 16-aligned addresses are used (a bit per granule, in a byte per 8
+ * bytes of blocks), in pages 1 to HEAD-1 of the segment (which hold no
+ * span), 16 KiB or more from page 0's header and from the first span. */
+#define POLICY_HEAD_PAGES 9
+#define HYB_MAP_OFF ((size_t)32 << 10)
+_Static_assert(HYB_MAP_OFF + POLICY_HEAD_PAGES * PAGE_SIZE / 8 >= PAGE_SIZE + 16384,
+               "the live map of the first span's page starts past page 0 and a gap");
+_Static_assert(HYB_MAP_OFF + SEG_SIZE / 8 + 16384 <= POLICY_HEAD_PAGES * PAGE_SIZE,
+               "the live map ends 16 KiB or more below the first span");
+_Static_assert(SEG_SIZE % 64 == 0 && HYB_MAP_OFF % 8 == 0, "the origin is 8-aligned");
 
 /* Cold reports, in hybrid.c: each classifies what it was given and ends in
  * alloc_fatal with the check's line. */
@@ -151,45 +171,38 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
   return (void *)(x ^ (uintptr_t)slot);
 }
 
-/* ---- the live bitmap ------------------------------------------------------ */
-/* Bit i of the bit string at seg + POLICY_AREA is the granule at seg + 16 i:
- * blk's bit is (blk % SEG_SIZE) >> 4 of it, which bt/bts/btr address
- * directly (a register bit offset into a memory operand). */
-static ALWAYS_INLINE uint64_t *hyb_bits(const void *blk) {
-  return (uint64_t *)(((uintptr_t)blk & ~(SEG_SIZE - 1)) + POLICY_AREA);
+/* ---- the live map ---------------------------------------------------- */
+static ALWAYS_INLINE uintptr_t hyb_origin(uintptr_t seg) { return seg + HYB_MAP_OFF - (seg >> 3); }
+/* blk's bit as a word and a mask, for the C11 atomics and the slow paths. */
+static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) {
+  uintptr_t seg = (uintptr_t)blk & ~(SEG_SIZE - 1);
+  return (uint64_t *)(hyb_origin(seg) + ((uintptr_t)blk >> 6 << 3));
 }
-static ALWAYS_INLINE uintptr_t hyb_bitno(const void *blk) {
-  return ((uintptr_t)blk & (SEG_SIZE - 1)) >> 4;
-}
-/* The same bit as a word and a mask, for the C11 atomics. */
-static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) { return hyb_bits(blk) + (hyb_bitno(blk) >> 6); }
-static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) { return (uint64_t)1 << (hyb_bitno(blk) & 63); }
-/* Set blk's bit (malloc, through the span: s->pol, set by hyb_span_new, is
- * the origin o at which bit (blk >> 4) of a bit string starting there is
- * blk's bit, o = bitmap - (seg >> 7) as seg is 4 MiB-aligned: one shift and
- * the origin's load, not a shift, a mask and the segment's base); clear it
- * and answer whether it was set (free).  Plain (unlocked) read-modify-writes
- * of the word, even when the bit was already clear: only the span's owner or
- * the holder of its heap's lock makes them, and one may undo another
- * thread's atomic clear of a neighbour's bit, which the owner clears again
- * when it collects that block (see "block state").  Under TSan, the C11
- * relaxed load and store, which TSan sees. */
-static ALWAYS_INLINE void hyb_bts_span(const span_t *s, const void *blk) {
+static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) { return (uint64_t)1 << ((uintptr_t)blk & 63); }
+/* Set blk's bit (malloc) through the span's origin (s->pol, set by
+ * hyb_span_new); clear it and answer whether it was set (free).  Plain
+ * (unlocked) read-modify-writes of the word, even when the bit was already
+ * clear: only the span's owner or the holder of its heap's lock makes them,
+ * and one may undo another thread's atomic clear of a neighbour's bit,
+ * which the owner clears again when it collects that block (see "block
+ * state").  Under TSan, the C11 relaxed load and store, which TSan sees. */
+static ALWAYS_INLINE void hyb_bts(const span_t *s, const void *blk) {
 #if defined(__x86_64__) && !ALLOC_TSAN
-  uintptr_t n;
-  __asm__ volatile("movq %1, %0\n\tshrq $4, %0\n\tbtsq %0, (%2)" : "=&r"(n) : "a"(blk), "r"(s->pol) : "cc", "memory");
+  /* blk in rax, where malloc returns it: no copy after the bts */
+  __asm__ volatile("btsq %0, (%1)" : : "a"(blk), "r"(s->pol) : "cc", "memory");
 #else
   (void)s;
   uint64_t *w = hyb_word(blk);
   __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
 #endif
 }
-static ALWAYS_INLINE bool hyb_btr(const void *blk) {
+static ALWAYS_INLINE bool hyb_btr(const span_t *s, const void *blk) {
 #if defined(__x86_64__) && !ALLOC_TSAN
   bool was;
-  __asm__ volatile("btrq %2, %0" : "+m"(*hyb_bits(blk)), "=@ccc"(was) : "r"(hyb_bitno(blk)) : "memory");
+  __asm__ volatile("btrq %1, (%2)" : "=@ccc"(was) : "r"(blk), "r"(s->pol) : "memory");
   return was;
 #else
+  (void)s;
   uint64_t *w = hyb_word(blk), v = __atomic_load_n(w, __ATOMIC_RELAXED), bit = hyb_bit(blk);
   if (!(v & bit)) return false;
   __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
@@ -198,16 +211,24 @@ static ALWAYS_INLINE bool hyb_btr(const void *blk) {
 }
 
 /* ---- pointers entering the heap ------------------------------------------- */
-/* The fast path goes on only for a 16-aligned pointer whose 4 MiB grain the
- * coarse map (os.h) says is one of our segments: one load, no walk; anything
- * else misses, and pol_page_of classifies it through the page map. */
+/* The fast path goes on only for a pointer whose 4 MiB grain the coarse map
+ * (os.h) says is one of our segments: one load, no walk; anything else
+ * misses, and pol_page_of classifies it through the page map.  A pointer
+ * that is not 16-aligned needs no test of its own here: its bit in the live
+ * map is never set (only 16-aligned addresses' bits are), so free's btr
+ * misses for it (with the live map compiled out, the grain test asks). */
 _Static_assert(OS_GRAIN == SEG_SIZE, "a segment is one grain of the coarse map");
-_Static_assert(ALLOC_MIN_ALIGN == 16, "pol_page_try's alignment test");
+_Static_assert(ALLOC_MIN_ALIGN == 16, "the live map has bits only at 16-aligned addresses");
 static ALWAYS_INLINE span_t *pol_page_try(const void *p) {
   if (HYB_OFF_OWNER) return page_of(p);
-  if (likely(os_grain_is_aligned(p, 4, TAG_SEGMENT))) /* and p % 16 == 0 */
-    return page_in((segment_t *)((uintptr_t)p & ~(SEG_SIZE - 1)), p);
-  return NULL;
+  if (HYB_OFF_LIVE)
+    return likely(os_grain_is_aligned(p, 4, TAG_SEGMENT)) ? page_in((segment_t *)((uintptr_t)p & ~(SEG_SIZE - 1)), p) : NULL;
+  /* The segment from the grain number the test took: one shift, not a copy
+   * and a mask (which gcc makes of g << shift unless g is opaque to it). */
+  uintptr_t g = (uintptr_t)p >> OS_GRAIN_SHIFT;
+  if (unlikely(!os_grain_is(g, TAG_SEGMENT))) return NULL;
+  __asm__("" : "+r"(g));
+  return page_in((segment_t *)(g << OS_GRAIN_SHIFT), p);
 }
 static ALWAYS_INLINE span_t *pol_page_of(const void *p, pol_op_t op) {
   if (HYB_OFF_OWNER) return page_of(p);
@@ -236,15 +257,15 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
 }
 
 /* ---- block state ------------------------------------------------------------
- * The owner (or the holder of its heap's lock) writes a span's bitmap words
+ * The owner (or the holder of its heap's lock) writes a span's live-map words
  * plainly; another thread clears its bit atomically.  A plain write may undo
  * such a clear (the bit reads 1 again): the owner clears it once more when it
  * collects the block, and until then a second free of it is not caught. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
-  if (!HYB_OFF_LIVE) hyb_bts_span(s, blk);
+  if (!HYB_OFF_LIVE) hyb_bts(s, blk);
 }
 static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
-  return HYB_OFF_LIVE || likely(hyb_btr(blk)); /* false: pol_small_free reports it */
+  return HYB_OFF_LIVE || likely(hyb_btr(s, blk)); /* false: pol_small_free reports it */
 }
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
   if (!pol_small_free_try(s, blk)) hyb_bad_small(s, blk, op);
@@ -256,7 +277,7 @@ static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
   if (HYB_OFF_LIVE) return true;
 #if defined(__x86_64__) && !ALLOC_TSAN
   bool was;
-  __asm__ volatile("lock btrq %2, %0" : "+m"(*hyb_bits(blk)), "=@ccc"(was) : "r"(hyb_bitno(blk)) : "memory");
+  __asm__ volatile("lock btrq %1, (%2)" : "=@ccc"(was) : "r"(blk), "r"(s->pol) : "memory");
   return likely(was);
 #else
   uint64_t bit = hyb_bit(blk);
@@ -284,7 +305,8 @@ static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t o
 static ALWAYS_INLINE void pol_segment_new(segment_t *seg) { seg->policy_word = 0; }
 static ALWAYS_INLINE void pol_segment_free(segment_t *seg) {}
 void hyb_span_new(span_t *s);
+void hyb_span_release(span_t *s);
 static ALWAYS_INLINE void pol_span_new(span_t *s) { hyb_span_new(s); }
-static ALWAYS_INLINE void pol_span_release(span_t *s) {}
+static ALWAYS_INLINE void pol_span_release(span_t *s) { hyb_span_release(s); }
 
 #endif

@@ -18,6 +18,7 @@
 #define POLICY_CHECK_SIZES 0 /* a claimed size is not looked at */
 #define POLICY_SEAL_MAP 0    /* the ownership map stays writable (nothing reads it) */
 #define POLICY_PAGE_TRY_NULL 0 /* page_of(NULL) would read an unmapped page */
+#define POLICY_HEAD_PAGES 1    /* page 0 (the header) alone holds no span */
 
 /* Free-list links: stored as they are. */
 static ALWAYS_INLINE void *pol_link_encode(const void *slot, void *next) { return next; }

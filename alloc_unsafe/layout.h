@@ -216,6 +216,9 @@ static inline char *span_base(span_t *s) {
  *                      (os_map_seal), as the policy's checks rely on it
  *   POLICY_PAGE_TRY_NULL  1: pol_page_try(NULL) reads nothing and misses, so
  *                      free() need not test for NULL before its fast path
+ *   POLICY_HEAD_PAGES  pages at the start of a segment that hold no span:
+ *                      page 0 (the header) and any the policy keeps for its
+ *                      own state (1: the header alone)
  *   pol_large_alloc(h), pol_large_free(h, p, op)           the same, large
  *   pol_collect(s, blk)          blk, freed by another thread, joins s
  *                      (span_collect's one walk of the list calls it per block)
@@ -235,6 +238,9 @@ typedef enum { POL_FREE, POL_FREE_SIZED, POL_REALLOC, POL_USABLE, POL_OBJSIZE } 
 #include <heap_policy.h>
 
 _Static_assert(POLICY_BLOCK_HDR % ALLOC_MIN_ALIGN == 0, "block header keeps blocks aligned");
+_Static_assert(POLICY_HEAD_PAGES >= 1 && POLICY_HEAD_PAGES < SEG_PAGES / 2, "a segment keeps most pages for spans");
+/* used_mask's bits of the pages that hold no span (always set). */
+#define SEG_HEAD_MASK (((uint64_t)1 << POLICY_HEAD_PAGES) - 1)
 
 /* ---- the in-band free-list link: the only reads/writes of free blocks ---- */
 static ALWAYS_INLINE void *blk_next(const span_t *s, void *b) {

@@ -45,7 +45,7 @@ static segment_t *segment_new(void) {
   if (!m.base) return NULL;
   segment_t *seg = m.base; /* zero-filled */
   seg->map = m;
-  seg->used_mask = 1;
+  seg->used_mask = SEG_HEAD_MASK;
   for (unsigned i = 0; i < SEG_PAGES; i++) seg->pages[i].cls = CLS_FREE;
   list_push_front(&g_segs, &seg->link);
   g_nsegs++;
@@ -76,7 +76,7 @@ span_t *span_new(unsigned cls, uintptr_t owner) {
       segments_unlock();
       return NULL;
     }
-    first = 1;
+    first = POLICY_HEAD_PAGES;
   }
   uint64_t bits = run_bits(first, np);
   seg->used_mask |= bits;
@@ -142,7 +142,7 @@ int segments_release(uint64_t now, uint64_t age, bool keep_one) {
   for (segment_t *seg = SEG_OF(g_segs.head), *next; seg; seg = next) {
     next = SEG_OF(seg->link.next);
     if (now - seg->freed_at_ms < age) continue;
-    if (seg->used_mask == 1 && (g_nsegs > 1 || !keep_one)) {
+    if (seg->used_mask == SEG_HEAD_MASK && (g_nsegs > 1 || !keep_one)) {
       segment_free(seg);
       released = 1;
     } else if (seg->dirty_mask) {
@@ -161,8 +161,8 @@ int segments_release(uint64_t now, uint64_t age, bool keep_one) {
 size_t segments_validate(size_t (*span_check)(span_t *)) {
   size_t live = 0;
   for (segment_t *seg = SEG_OF(g_segs.head); seg; seg = SEG_OF(seg->link.next)) {
-    if (!(seg->used_mask & 1) || seg->map.base != seg) alloc_fatal("validate: segment header", seg);
-    for (unsigned i = 1; i < SEG_PAGES;) {
+    if ((seg->used_mask & SEG_HEAD_MASK) != SEG_HEAD_MASK || seg->map.base != seg) alloc_fatal("validate: segment header", seg);
+    for (unsigned i = POLICY_HEAD_PAGES; i < SEG_PAGES;) {
       span_t *s = &seg->pages[i];
       if (!(seg->used_mask >> i & 1)) {
         if (s->cls != CLS_FREE) alloc_fatal("validate: free page has a class", s);

@@ -164,14 +164,12 @@ static inline uint8_t os_grain_at(uintptr_t g) {
   return g < OS_GRAINS ? __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) : 0;
 }
 static inline uint8_t os_grain_tag(const void *p) { return os_grain_at((uintptr_t)p >> OS_GRAIN_SHIFT); }
-/* Whether p's grain has tag t and p is a multiple of 1 << low (low < 64 - 47):
- * rotating p's low bits to the top puts them beyond the range test, so the
- * one compare asks both questions.  On x86-64 the tag is compared in memory
- * (cmpb): gcc does not fold an atomic load into a compare, and this is one
- * instruction of free()'s fast path in alloc_hybrid.  The byte is read once,
- * as the relaxed load would; under TSan, that load. */
-static inline bool os_grain_is_aligned(const void *p, unsigned low, uint8_t t) {
-  uintptr_t a = (uintptr_t)p, g = (a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low);
+/* Whether grain g (an address >> OS_GRAIN_SHIFT, any value) has tag t.  On
+ * x86-64 the tag is compared in memory (cmpb): gcc does not fold an atomic
+ * load into a compare, and this is one instruction of free()'s fast path in
+ * alloc_hybrid.  The byte is read once, as the relaxed load would; under
+ * TSan, that load. */
+static inline bool os_grain_is(uintptr_t g, uint8_t t) {
   if (g >= OS_GRAINS) return false;
 #if defined(__x86_64__) && !ALLOC_TSAN
   bool eq;
@@ -180,6 +178,13 @@ static inline bool os_grain_is_aligned(const void *p, unsigned low, uint8_t t) {
 #else
   return __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) == t;
 #endif
+}
+/* Whether p's grain has tag t and p is a multiple of 1 << low (0 < low <
+ * 64 - 47): rotating p's low bits to the top puts them beyond the range
+ * test, so the one compare asks both questions. */
+static inline bool os_grain_is_aligned(const void *p, unsigned low, uint8_t t) {
+  uintptr_t a = (uintptr_t)p;
+  return os_grain_is((a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low), t);
 }
 
 /* From now on the map (both levels and the coarse map) is read-only for the

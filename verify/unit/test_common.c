@@ -95,6 +95,9 @@ static void test_grain_map_and_seal(void) {
   CHECK(!os_grain_is_aligned(b + 16, 4, 8) && !os_grain_is_aligned(b + 8, 4, 9) && !os_grain_is_aligned(b + 1, 4, 9));
   CHECK(!os_grain_is_aligned(b + OS_GRAIN + 16, 4, 9) && !os_grain_is_aligned(NULL, 4, 9) && os_grain_is_aligned(NULL, 4, 0));
   CHECK(!os_grain_is_aligned((void *)0xffff800000000000ull, 4, 0));
+  uintptr_t gn = (uintptr_t)b >> OS_GRAIN_SHIFT;
+  CHECK(os_grain_is(gn, 9) && !os_grain_is(gn, 8) && !os_grain_is(gn + 1, 9) && os_grain_is(0, 0));
+  CHECK(!os_grain_is(OS_GRAINS, 0) && !os_grain_is(UINTPTR_MAX, 0));
 
   os_map_seal();
   uintptr_t a = (uintptr_t)b;

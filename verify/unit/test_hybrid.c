@@ -36,6 +36,16 @@ static void c_foreign(void) {
 }
 static void c_misaligned(void) { hybrid_free(launder((char *)hybrid_malloc(64) + 1)); }
 static void c_interior(void) { hybrid_free(launder((char *)hybrid_malloc(64) + 16)); }
+/* Off a granule by 8: the live map has a bit at every address, and only
+ * 16-aligned addresses' bits are ever set (free's fast path has no
+ * alignment test of its own). */
+static void c_misaligned8(void) { hybrid_free(launder((char *)hybrid_malloc(64) + 8)); }
+/* An address in the pages that hold the live map (pages 1 to 8 of the
+ * block's segment): no span there. */
+static void c_map_page(void) {
+  uintptr_t seg = (uintptr_t)hybrid_malloc(64) & ~(uintptr_t)((4u << 20) - 1);
+  hybrid_free(launder((void *)(seg + (128u << 10))));
+}
 static void c_double_small(void) {
   void *p = hybrid_malloc(64);
   hybrid_free(p);
@@ -89,6 +99,7 @@ static void c_usable_interior(void) {
   sink = (void *)(uintptr_t)hybrid_malloc_usable_size(launder((char *)hybrid_malloc(64) + 32));
 }
 static void c_remote_double(void); /* below */
+static void c_remote_misaligned(void);
 
 typedef struct hcase {
   const char *name, *line; /* the fatal line's check text */
@@ -99,6 +110,8 @@ static const hcase_t g_cases[] = {
     {"foreign_forged", "invalid free (not from this heap)", c_foreign},
     {"misaligned", "invalid free (interior pointer)", c_misaligned},
     {"interior", "invalid free (interior pointer)", c_interior},
+    {"misaligned8", "invalid free (interior pointer)", c_misaligned8},
+    {"map_page", "invalid free (interior pointer)", c_map_page},
     {"double_small", "double free (small)", c_double_small},
     {"stale_after_reuse", "double free (small)", c_stale_after_reuse},
     {"double_large", "double free (large)", c_double_large},
@@ -110,6 +123,7 @@ static const hcase_t g_cases[] = {
     {"realloc_freed", "invalid realloc (not a live block)", c_realloc_freed},
     {"usable_interior", "invalid malloc_usable_size (not a live block)", c_usable_interior},
     {"remote_double", "double free (small)", c_remote_double},
+    {"remote_misaligned", "invalid free (interior pointer)", c_remote_misaligned},
 };
 
 #include <pthread.h>
@@ -125,6 +139,13 @@ static void c_remote_double(void) {
   pthread_create(&t, NULL, free_it, p);
   pthread_join(t, NULL);
   pthread_create(&t, NULL, free_it, launder(p));
+  pthread_join(t, NULL);
+}
+/* Another thread's free of a pointer 8 bytes into a live block (the remote
+ * path's locked btr). */
+static void c_remote_misaligned(void) {
+  pthread_t t;
+  pthread_create(&t, NULL, free_it, launder((char *)hybrid_malloc(64) + 8));
   pthread_join(t, NULL);
 }
 

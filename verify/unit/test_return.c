@@ -78,7 +78,9 @@ enum { NSMALL = 250000, SSIZE = 1000 };
 static void *g_small[NSMALL];
 static void case_map_retry(void) {
   void **p = g_small;
-  struct rlimit rl = {(rlim_t)(tk_vm_kib() + 300000) * 1024, RLIM_INFINITY};
+  /* Room for the small blocks and their segments (alloc_hybrid's segments
+   * keep 9 of 64 pages for their header and live map), not for 200 MiB more. */
+  struct rlimit rl = {(rlim_t)(tk_vm_kib() + 340000) * 1024, RLIM_INFINITY};
   CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
   for (int i = 0; i < NSMALL; i++) CHECK((p[i] = H(malloc)(SSIZE)) != NULL);
   for (int i = 0; i < NSMALL; i++) H(free)(p[i]);

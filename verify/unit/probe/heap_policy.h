@@ -21,6 +21,7 @@
 #define POLICY_CHECK_SIZES 1
 #define POLICY_SEAL_MAP 0
 #define POLICY_PAGE_TRY_NULL 0
+#define POLICY_HEAD_PAGES 1 /* the header alone */
 #define PROBE_KEY ((uintptr_t)0x5a5a5a5a5a5a5a50ull)
 #define PROBE_LIVE ((uintptr_t)0x1111111111111111ull)
 #define PROBE_FREE ((uintptr_t)0x2222222222222222ull)
