@@ -308,5 +308,11 @@ void hyb_span_new(span_t *s);
 void hyb_span_release(span_t *s);
 static ALWAYS_INLINE void pol_span_new(span_t *s) { hyb_span_new(s); }
 static ALWAYS_INLINE void pol_span_release(span_t *s) { hyb_span_release(s); }
+/* The live map of pages given back goes too (all its bits are clear: their
+ * spans were released): a page's map is PAGE_SIZE / 8 bytes, whole OS pages. */
+_Static_assert(HYB_MAP_OFF % OS_PAGE == 0 && PAGE_SIZE / 8 % OS_PAGE == 0, "a page's live map is whole OS pages");
+static ALWAYS_INLINE void pol_pages_decommit(segment_t *seg, unsigned first, unsigned n) {
+  os_decommit((char *)seg + HYB_MAP_OFF + (size_t)first * PAGE_SIZE / 8, (size_t)n * PAGE_SIZE / 8);
+}
 
 #endif

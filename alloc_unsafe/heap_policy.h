@@ -51,5 +51,6 @@ static ALWAYS_INLINE void pol_segment_new(segment_t *seg) {}
 static ALWAYS_INLINE void pol_segment_free(segment_t *seg) {}
 static ALWAYS_INLINE void pol_span_new(span_t *s) {}
 static ALWAYS_INLINE void pol_span_release(span_t *s) {}
+static ALWAYS_INLINE void pol_pages_decommit(segment_t *seg, unsigned first, unsigned n) {}
 
 #endif

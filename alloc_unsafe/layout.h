@@ -224,6 +224,9 @@ static inline char *span_base(span_t *s) {
  *                      (span_collect's one walk of the list calls it per block)
  *   pol_segment_new/free(seg), pol_span_new/release(s)  metadata created
  *                      (written, fields valid) or about to be released
+ *   pol_pages_decommit(seg, first, n)  free pages [first, first + n) of seg
+ *                      went back to the kernel (state the policy keeps for
+ *                      them elsewhere may go too)
  * op (pol_op_t) names the entry point for a fatal message.  Hooks run with
  * the same locks as the code around them; the fast paths call them too, so
  * they must be short and inline.  free()'s fast path calls only hooks that

@@ -107,6 +107,7 @@ static void decommit_runs(segment_t *seg, uint64_t bits) {
     uint64_t rest = ~(bits >> start);
     unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - start;
     os_decommit((char *)seg + (size_t)start * PAGE_SIZE, (size_t)len * PAGE_SIZE);
+    pol_pages_decommit(seg, start, len);
     bits &= ~run_bits(start, len);
   }
 }

@@ -93,5 +93,6 @@ static ALWAYS_INLINE void pol_segment_new(segment_t *seg) { PROBE_COUNT(PH_SEGNE
 static ALWAYS_INLINE void pol_segment_free(segment_t *seg) { PROBE_COUNT(PH_SEGFREE); }
 static ALWAYS_INLINE void pol_span_new(span_t *s) { PROBE_COUNT(PH_SPANNEW); }
 static ALWAYS_INLINE void pol_span_release(span_t *s) { PROBE_COUNT(PH_SPANREL); }
+static ALWAYS_INLINE void pol_pages_decommit(segment_t *seg, unsigned first, unsigned n) {}
 
 #endif
