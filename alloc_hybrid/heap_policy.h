@@ -5,8 +5,8 @@
  * this heap's mappings are, by page and by 4 MiB grain, never read from the
  * pointed-to memory; read-only for the program after start-up, os_map_seal),
  * the process secret (in the sealed page, frozen.h) and state kept where no
- * block's overflow or underflow reaches (the policy area of a segment's page
- * 0).  Every value read from memory the program could have written - a
+ * block's overflow or underflow reaches (a segment's page 0 and the live
+ * map in its pages 1 to 8, which hold no span).  Every value read from memory the program could have written - a
  * free-list link in a freed block, a large block's header - is checked
  * before it is used.  No check reads memory before it has proved the memory
  * is this heap's and mapped, so no detection can itself fault.
@@ -68,8 +68,8 @@
  *     nothing checks freed bytes (alloc_checked zeroes and checks them).
  *   kind mismatch (new[] released by free or delete): not tracked.
  *   a double free racing with the owner's own free of the same block from
- *     another thread, and arbitrary writes into a segment's page 0 (no linear
- *     overflow reaches it; a write-what-where can).
+ *     another thread, and arbitrary writes into a segment's pages 0 to 8 (no
+ *     linear overflow reaches them; a write-what-where can).
  *
  * FAST AND SLOW.  free()'s fast path asks the coarse map (one load: is p's
  * 4 MiB grain one of our segments?) and the live bit (one btr); anything
@@ -179,8 +179,8 @@ static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) {
   return (uint64_t *)(hyb_origin(seg) + ((uintptr_t)blk >> 6 << 3));
 }
 static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) { return (uint64_t)1 << ((uintptr_t)blk & 63); }
-/* Set blk's bit (malloc) through the span's origin (s->pol, set by
- * hyb_span_new); clear it and answer whether it was set (free).  Plain
+/* Set blk's bit (malloc) through the span's origin (s->pol, set in every
+ * page entry by pol_segment_new); clear it and answer whether it was set (free).  Plain
  * (unlocked) read-modify-writes of the word, even when the bit was already
  * clear: only the span's owner or the holder of its heap's lock makes them,
  * and one may undo another thread's atomic clear of a neighbour's bit,
@@ -267,8 +267,13 @@ static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
 static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
   return HYB_OFF_LIVE || likely(hyb_btr(s, blk)); /* false: pol_small_free reports it */
 }
+/* The slow paths find the word from blk's own address (hyb_word), never
+ * through s->pol: they take pointers the fast path turned away. */
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
-  if (!pol_small_free_try(s, blk)) hyb_bad_small(s, blk, op);
+  if (HYB_OFF_LIVE) return;
+  uint64_t *w = hyb_word(blk), v = __atomic_load_n(w, __ATOMIC_RELAXED), bit = hyb_bit(blk);
+  if (!(v & bit)) hyb_bad_small(s, blk, op);
+  __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
 }
 /* Another thread's free: one locked btr, whose carry is the old bit.  When the
  * bit was clear already, nothing changed: false, and the fast path misses
@@ -285,7 +290,9 @@ static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
 #endif
 }
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
-  if (!pol_small_free_remote_try(s, blk)) hyb_bad_small(s, blk, POL_FREE);
+  if (HYB_OFF_LIVE) return;
+  uint64_t bit = hyb_bit(blk);
+  if (!(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit)) hyb_bad_small(s, blk, POL_FREE);
 }
 /* A block another thread freed joins its owner: its bit is cleared again (a
  * plain write of the owner's may have set it back). */
@@ -302,17 +309,25 @@ static ALWAYS_INLINE void pol_large_free(segment_t *h, const void *p, pol_op_t o
 }
 
 /* ---- metadata life cycle ---------------------------------------------------- */
-static ALWAYS_INLINE void pol_segment_new(segment_t *seg) { seg->policy_word = 0; }
+/* Every page entry of a segment knows the live map's origin from the
+ * segment's birth, before any page is a span's: so a free racing with
+ * span_new (a wild or stale pointer into a page becoming a span) finds the
+ * right word through s->pol, whatever page entry it reads. */
+static ALWAYS_INLINE void pol_segment_new(segment_t *seg) {
+  seg->policy_word = 0;
+  for (unsigned i = 0; i < SEG_PAGES; i++) seg->pages[i].pol = hyb_origin((uintptr_t)seg);
+}
 static ALWAYS_INLINE void pol_segment_free(segment_t *seg) {}
-void hyb_span_new(span_t *s);
 void hyb_span_release(span_t *s);
-static ALWAYS_INLINE void pol_span_new(span_t *s) { hyb_span_new(s); }
+static ALWAYS_INLINE void pol_span_new(span_t *s) {} /* its bits are clear: hyb_span_release */
 static ALWAYS_INLINE void pol_span_release(span_t *s) { hyb_span_release(s); }
 /* The live map of pages given back goes too (all its bits are clear: their
  * spans were released): a page's map is PAGE_SIZE / 8 bytes, whole OS pages. */
 _Static_assert(HYB_MAP_OFF % OS_PAGE == 0 && PAGE_SIZE / 8 % OS_PAGE == 0, "a page's live map is whole OS pages");
 static ALWAYS_INLINE void pol_pages_decommit(segment_t *seg, unsigned first, unsigned n) {
-  os_decommit((char *)seg + HYB_MAP_OFF + (size_t)first * PAGE_SIZE / 8, (size_t)n * PAGE_SIZE / 8);
+  /* On a kernel of larger pages the range would round up over a neighbour's
+   * map: it stays resident there. */
+  if (os_page_size() == OS_PAGE) os_decommit((char *)seg + HYB_MAP_OFF + (size_t)first * PAGE_SIZE / 8, (size_t)n * PAGE_SIZE / 8);
 }
 
 #endif

@@ -98,13 +98,11 @@ void hyb_check_early(const void *p, int op) {
   }
 }
 
-/* A new span knows its segment's live-map origin (hyb_bts).  Its bits are
- * clear: a fresh segment's map is zero, and a span given back clears the
- * bits of every block it ever carved (only those were ever set), so no bit
- * outlives its span and no page of the map is touched for blocks never
- * carved (a map cleared for whole spans at their start cost up to a third
- * more peak memory, on workloads of partly used spans). */
-void hyb_span_new(span_t *s) { s->pol = hyb_origin((uintptr_t)s & ~(uintptr_t)(SEG_SIZE - 1)); }
+/* A new span's bits are clear: a fresh segment's map is zero, and a span
+ * given back clears the bits of every block it ever carved (only those
+ * were ever set), so no page of the map is touched for blocks never carved
+ * (a map cleared for whole spans at their start cost up to a third more
+ * peak memory, on workloads of partly used spans). */
 void hyb_span_release(span_t *s) {
   size_t bytes = (size_t)s->carved * size_classes[s->cls].size;
   if (bytes) memset(hyb_word(span_base(s)), 0, (bytes + 63) / 64 * 8);

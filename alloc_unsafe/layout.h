@@ -18,7 +18,8 @@
  * size class; its blocks sit back to back, with no per-block header.
  *
  *   seg (SEG_SIZE-aligned)
- *   | page 0: segment_t {masks, links, pages[0..63]} | page 1 .. | page 63 |
+ *   | page 0: segment_t {masks, links, pages[0..63]} | page H .. | page 63 |
+ *     (pages 1 to H-1, H = POLICY_HEAD_PAGES, hold the policy's state, if any)
  *             pages[i].cls  = class of the span page i belongs to
  *             pages[i].back = i - first page of that span
  *                             ^ span (first page): blocks of stride cls_size
@@ -71,7 +72,7 @@
 #define SEG_SIZE ((size_t)1 << SEG_SHIFT)  /* 4 MiB */
 #define PAGE_SHIFT 16
 #define PAGE_SIZE ((size_t)1 << PAGE_SHIFT) /* 64 KiB */
-#define SEG_PAGES (SEG_SIZE / PAGE_SIZE)    /* 64; page 0 is the header */
+#define SEG_PAGES (SEG_SIZE / PAGE_SIZE)    /* 64; page 0 is the header (and POLICY_HEAD_PAGES) */
 
 #define CLS_FREE 0xfe  /* page belongs to no span */
 #define CLS_LARGE 0xff /* the block has its own mapping */
@@ -80,11 +81,6 @@
  * policy tells a segment from a large block from metadata without reading
  * either. */
 enum { TAG_SEGMENT = 2, TAG_LARGE = 3, TAG_META = 4 };
-/* Page 0 of a segment holds segment_t; from POLICY_AREA to POLICY_AREA_END it
- * is the policy's (out of reach of any block's overflow or underflow: the
- * first block starts PAGE_SIZE - POLICY_AREA_END bytes further on). */
-#define POLICY_AREA ((size_t)8192)
-#define POLICY_AREA_END ((size_t)(PAGE_SIZE - 16384))
 
 enum { SPAN_UNLISTED, SPAN_AVAIL, SPAN_FULL }; /* span->list */
 #define OWNER_FULL ((uintptr_t)1)
@@ -105,7 +101,7 @@ typedef struct span {
 } __attribute__((aligned(64))) span_t; /* one cache line: no false sharing */
 
 typedef struct segment {
-  uint64_t used_mask;          /* bit i: page i is in a span (bit 0: header) */
+  uint64_t used_mask;          /* bit i: page i is in a span (SEG_HEAD_MASK: head pages) */
   uint64_t dirty_mask;         /* bit i: free page that may be resident */
   uint64_t freed_at_ms;        /* last time a span was given back */
   list_node_t link;            /* all small segments, or the large cache */
@@ -126,7 +122,7 @@ typedef struct segment {
  * sits at pages[LARGE_TAG_PAGE(off)], which is below off), so it fits in the
  * OS page in front of the block even though segment_t is longer. */
 _Static_assert(offsetof(segment_t, pages[1]) <= OS_PAGE, "large header fits in one OS page");
-_Static_assert(sizeof(segment_t) <= POLICY_AREA, "segment header leaves page 0's policy area");
+_Static_assert(sizeof(segment_t) <= PAGE_SIZE, "segment header fits in page 0");
 
 static ALWAYS_INLINE segment_t *seg_of(const void *p) {
   return (segment_t *)(((uintptr_t)p - 1) & ~(SEG_SIZE - 1));

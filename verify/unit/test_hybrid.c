@@ -41,7 +41,7 @@ static void c_interior(void) { hybrid_free(launder((char *)hybrid_malloc(64) + 1
  * alignment test of its own). */
 static void c_misaligned8(void) { hybrid_free(launder((char *)hybrid_malloc(64) + 8)); }
 /* An address in the pages that hold the live map (pages 1 to 8 of the
- * block's segment): no span there. */
+ * block's segment) is no block (check_head_pages shows no span is there). */
 static void c_map_page(void) {
   uintptr_t seg = (uintptr_t)hybrid_malloc(64) & ~(uintptr_t)((4u << 20) - 1);
   hybrid_free(launder((void *)(seg + (128u << 10))));
@@ -174,6 +174,18 @@ static int run_case(const hcase_t *c, const char *self) {
   return ok;
 }
 
+/* No small block of any class lies in a segment's first 9 pages (64 KiB
+ * each): page 0 is the header, 1 to 8 the live map. */
+static void check_head_pages(void) {
+  enum { N = 3000 };
+  static void *p[N];
+  for (int i = 0; i < N; i++) {
+    p[i] = hybrid_malloc((size_t)16 << (i % 14)); /* 16 B .. 128 KiB */
+    CHECK(p[i] != NULL && ((uintptr_t)p[i] & ((4u << 20) - 1)) >= 9u * (64u << 10));
+  }
+  for (int i = 0; i < N; i++) hybrid_free(p[i]);
+}
+
 int main(int argc, char **argv) {
   size_t n = sizeof g_cases / sizeof g_cases[0];
   if (argc > 1) {
@@ -185,6 +197,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   for (size_t i = 0; i < n; i++) CHECK(run_case(&g_cases[i], "/proc/self/exe"));
+  check_head_pages();
   /* The heap still works for a program that misuses nothing. */
   for (int i = 0; i < 1000; i++) hybrid_free(hybrid_malloc((size_t)i * 13));
   CHECK(hybrid_alloc_validate() == 0);
