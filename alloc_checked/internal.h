@@ -38,8 +38,11 @@
  * Large blocks (above the largest class) each have their own mapping:
  *   | guard 4K | pages ... [ block, its end at the end of the last page ] | guard 4K |
  * and a record in large.c's table (out of band), keyed by the block's page.
- * Freed mappings' pages are reused through a bounded PROT_NONE cache
- * (large.c's header says how the quarantine keeps freed addresses apart).
+ * The guards are guard markers where the kernel has them (every access
+ * faults; the mapping stays RW), else PROT_NONE pages.  Freed mappings'
+ * pages are reused through a bounded cache: PROT_NONE where the mapping
+ * was freed in place, RW at fresh addresses where the quarantine moved
+ * them (large.c's header says how it keeps freed addresses apart).
  *
  * Glossary: slot = a block position in a slab; usable = slot size minus the
  * canary; tcache = a thread's cache of free slots (pointers the heap

@@ -175,6 +175,37 @@ static void m_large_cache_split(void) { /* a smaller block takes the top of a ca
   checked_alloc_validate();
   checked_free(launder(p)); /* p's start is the rest's record: a double free */
 }
+/* Large quarantine on, guard markers (large.c's gm_install): a block taken
+ * from a cached mapping whose last block was smaller spans the page that
+ * was that block's lower guard, so the guard must be gone: every page of
+ * the new block is written.  Zeroing off, the old bytes at its top show
+ * the pages were reused (else exit 9). */
+static void m_large_guard_grow(void) {
+  size_t big = (size_t)1 << 20, small = (size_t)900 << 10;
+  char *p = checked_malloc(big);
+  memset(p, 0xAA, big);
+  checked_free(p);
+  char *q = checked_malloc(small); /* p's pages, at the top of its mapping */
+  if ((unsigned char)q[small - 1] != 0xAA) _exit(9);
+  checked_free(q);
+  char *r = checked_malloc(big); /* the same pages again, all of them */
+  if ((unsigned char)r[big - 1] != 0xAA) _exit(9);
+  for (size_t i = 0; i < big; i += 4096) poke(r, i, 'x');
+  checked_alloc_validate();
+}
+/* The block's lower guard, in a cached mapping taken for a smaller block
+ * (whole: 900 KiB of 1 MiB; split: 200 KiB of 2 MiB): the byte below the
+ * block faults. */
+static char *large_taken_smaller(size_t big, size_t n) {
+  char *p = checked_malloc(big);
+  memset(p, 0xAA, big);
+  checked_free(p);
+  char *q = checked_malloc(n);
+  if ((unsigned char)q[n - 1] != 0xAA) _exit(9); /* not reused: tests nothing */
+  return q;
+}
+static void m_large_guard_whole(void) { poke(large_taken_smaller((size_t)1 << 20, (size_t)900 << 10) - 1, 0, 'x'); }
+static void m_large_guard_split(void) { poke(large_taken_smaller((size_t)2 << 20, (size_t)200 << 10) - 1, 0, 'x'); }
 static void *cxx(const char *name) {
   void *f = dlsym(RTLD_DEFAULT, name);
   if (!f) _exit(8);
@@ -422,6 +453,9 @@ static const test_case_t g_cases[] = {
     {"large_moved_nozero", m_large_moved_nozero, "ALLOC_CHECKED_ZERO=off", 0, SIGSEGV, NULL},
     {"large_cache_split", m_large_cache_split, "ALLOC_CHECKED_LARGE_QUARANTINE=off", 0, SIGABRT,
      "double free (large)"},
+    {"large_guard_grow", m_large_guard_grow, "ALLOC_CHECKED_ZERO=off", 0, 0, NULL},
+    {"large_guard_whole", m_large_guard_whole, "ALLOC_CHECKED_ZERO=off", 0, SIGSEGV, NULL},
+    {"large_guard_split", m_large_guard_split, "ALLOC_CHECKED_ZERO=off", 0, SIGSEGV, NULL},
     {"kind_new_free_on", m_kind_new_free, "", 1, SIGABRT, "allocation kind mismatch"},
     {"kind_new_free_off", m_kind_new_free, "ALLOC_CHECKED_KIND=off", 1, 0, NULL},
     {"kind_newarr_delete_on", m_kind_newarr_delete, "", 1, SIGABRT, "allocation kind mismatch"},
