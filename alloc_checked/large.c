@@ -212,36 +212,14 @@ static void quarantine_close(uintptr_t key, uint64_t now) {
   os_mapping_t m = r->map;
   bool moved = false;
   /* Guarded by markers (one RW mapping): the pages and guards move RW, then
-   * the freed range, empty now, becomes PROT_NONE. */
-  bool open = m.prot == OS_PROT_RW && cacheable(r);
+   * the freed range, empty now, becomes PROT_NONE.  Guarded by PROT_NONE
+   * pages: the mapping becomes PROT_NONE first, and its pages move so. */
+  bool open = m.prot == OS_PROT_RW;
   char *inner = r->inner;
-  if (open) {
+  if (cacheable(r) && (open || os_protect_mapping(&r->map, OS_PROT_NONE))) {
     os_mapping_t d = os_map_tagged(m.size, OS_PAGE, 0, TAG_LARGE);
-    if (d.base && os_move_pages(&r->map, &d)) { /* d is RW, as r's mapping */
-      moved = os_protect_mapping(&r->map, OS_PROT_NONE);
-      large_rec_t *c = insert((uintptr_t)d.base + OS_PAGE);
-      if (c) {
-        c->start = (char *)d.base + OS_PAGE;
-        c->usable = d.size - 2 * OS_PAGE;
-        c->map = d;
-        c->resident = true;
-        c->inner = inner ? (char *)d.base + (inner - (char *)m.base) : NULL;
-        g_res += c->usable;
-        cache_put(c, now);
-      } else {
-        os_unmap(d);
-      }
-    } else if (d.base) {
-      os_unmap(d);
-    }
-    r = find(key);
-    if (!moved) os_guard(&r->map, r->map.base, r->map.size); /* PROT_NONE, pages released */
-    return;
-  }
-  if (cacheable(r) && os_protect_mapping(&r->map, OS_PROT_NONE)) {
-    os_mapping_t d = os_map_tagged(m.size, OS_PAGE, 0, TAG_LARGE);
-    if (d.base && os_move_pages(&r->map, &d)) { /* d is PROT_NONE now, as r's mapping */
-      moved = true;
+    if (d.base && os_move_pages(&r->map, &d)) { /* d has r's protection now */
+      moved = !open || os_protect_mapping(&r->map, OS_PROT_NONE);
       large_rec_t *c = insert((uintptr_t)d.base + OS_PAGE);
       if (c) {
         c->start = (char *)d.base + OS_PAGE;
