@@ -24,11 +24,13 @@
 #define CACHE_MAX_ONE ((size_t)256 << 20) /* bigger mappings are never cached */
 #define CACHE_SLACK 4 /* a cached mapping serves requests down to 1/4 of it, whole */
 #define SPLIT_MIN (SEG_SIZE / 2) /* smaller requests are never cut from a mapping */
-/* Cutting and joining (cache_take, split_off, cache_join) are off under a
- * policy that delays reuse: the mapping freed last would join its
- * neighbours, and the whole of them would wait (alloc_hybrid's `macro
- * large 0.5`: 98,000 faults with them, 85,500 without). */
-#define LARGE_CUT (!POLICY_REUSE_DELAY)
+/* POLICY_REUSE_DELAY: the block freed last is not the next handed out, so
+ * free(p); q = malloc(n); free(p) still finds p's header freed: when a
+ * request would get p's address again, its block sits a page further into
+ * the same mapping (large_alloc).  The mapping itself is reused as under
+ * alloc_unsafe: passing over the whole mapping freed last, and so never
+ * cutting or joining, gave alloc_hybrid's `macro large 0.5` 85,500 faults
+ * where alloc_unsafe takes 67,900. */
 /* The pieces cut from one mapping share a family, a number drawn when it is
  * first cut (0: never cut; not its base, which a later mapping may get
  * while pieces of this one live on).  A large header keeps no span pages,
@@ -41,6 +43,7 @@ static uint64_t g_families; /* the last family drawn (atomic: split_off runs unl
 
 static pthread_mutex_t g_large_mu = PTHREAD_MUTEX_INITIALIZER;
 static list_t g_cache; /* most recently freed at the head, oldest at the tail */
+static char *g_last_block; /* POLICY_REUSE_DELAY: the block freed last */
 static size_t g_cache_n, g_cache_bytes;
 static uint64_t g_allocs, g_frees, g_live_bytes;
 
@@ -75,15 +78,15 @@ static void cache_unlink(segment_t *h) {
  * `macro large 0.5`: 84,400 faults and 340 MiB peak RSS before, 67,900 and
  * 274 MiB with both (tcmalloc about 66,000 and 267 MiB); the cut alone,
  * with pieces never joined, 105,000. */
-static segment_t *cache_take(size_t total, bool *resize, size_t *split) {
+static segment_t *cache_take(size_t total, size_t off, bool *resize, size_t *split) {
   large_lock();
   segment_t *best = NULL, *near = NULL, *cut = NULL;
   size_t head = ALIGN_UP(total, SEG_SIZE);
-  bool can_cut = LARGE_CUT && total >= SPLIT_MIN;
-  /* POLICY_REUSE_DELAY: the mapping freed last is not the next handed out. */
-  list_node_t *first = POLICY_REUSE_DELAY && g_cache.head ? g_cache.head->next : g_cache.head;
-  for (segment_t *h = HDR_OF(first); h; h = HDR_OF(h->link.next)) {
+  bool can_cut = total >= SPLIT_MIN;
+  for (segment_t *h = HDR_OF(g_cache.head); h; h = HDR_OF(h->link.next)) {
     size_t sz = h->map.size;
+    /* POLICY_REUSE_DELAY: a block that could not move on (large_alloc) */
+    if (POLICY_REUSE_DELAY && 2 * off >= SEG_SIZE && (char *)h + off == g_last_block) continue;
     if (sz >= total && sz / CACHE_SLACK <= total) {
       if (!best || sz < best->map.size) best = h;
     } else if (sz < total) {
@@ -150,8 +153,13 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   size_t split = 0;
   /* A cached mapping starts SEG_SIZE-aligned, so it serves any alignment
    * below SEG_SIZE with the block at base + off. */
-  segment_t *h = off < SEG_SIZE ? cache_take(total, &resize, &split) : NULL;
+  segment_t *h = off < SEG_SIZE ? cache_take(total, off, &resize, &split) : NULL;
   if (split) split_off(h, split);
+  if (POLICY_REUSE_DELAY && h && (char *)h + off == __atomic_load_n(&g_last_block, __ATOMIC_RELAXED)) {
+    total += off; /* the block at 2 off: still a multiple of the alignment asked */
+    off *= 2;
+    if (h->map.size < total) resize = true;
+  }
   size_t dirty = h ? h->map.size : 0; /* bytes that may not read as zero */
   if (h && resize) {
     os_mapping_t m = os_remap(h->map, total, SEG_SIZE);
@@ -196,7 +204,7 @@ void *large_alloc(size_t n, size_t align, bool zero) {
  * (Joining any adjacent mappings was worse: in `macro bigloop 0.5` one join
  * of two unrelated ones cost 1,000 faults.)  Caller holds the lock. */
 static segment_t *cache_join(segment_t *h) {
-  if (!LARGE_CUT || !FAMILY(h)) return h;
+  if (!FAMILY(h)) return h;
   for (segment_t *c = HDR_OF(g_cache.head), *next; c; c = next) {
     next = HDR_OF(c->link.next);
     bool right = (char *)c == (char *)h + h->map.size, left = (char *)c + c->map.size == (char *)h;
@@ -233,6 +241,7 @@ void large_free(segment_t *h, void *p) {
   h->freed_at_ms = now_ms();
   list_t victims = {NULL, NULL};
   large_lock();
+  if (POLICY_REUSE_DELAY) __atomic_store_n(&g_last_block, (char *)p, __ATOMIC_RELAXED);
   h = cache_join(h);
   list_push_front(&g_cache, &h->link);
   g_cache_n++;
@@ -250,20 +259,20 @@ void large_free(segment_t *h, void *p) {
 }
 
 void *large_realloc(segment_t *h, void *p, size_t n) {
-  if (h->large_off != OS_PAGE) return NULL; /* over-aligned: the caller moves it */
-  size_t total = ALIGN_UP(OS_PAGE + n, OS_PAGE), old_usable = h->large_usable;
+  size_t off = h->large_off, total = ALIGN_UP(off + n, OS_PAGE), old_usable = h->large_usable;
+  if (off >= SEG_SIZE) return NULL; /* aligned to SEG_SIZE or more: the caller moves it */
   if (total == h->map.size) return p;
   os_mapping_t m = os_remap(h->map, total, SEG_SIZE);
   if (!m.base) return NULL;
   if (m.base != h) FAMILY((segment_t *)m.base) = 0; /* a mapping of its own now */
   h = m.base;
   h->map = m;
-  h->large_usable = m.size - OS_PAGE;
+  h->large_usable = m.size - off;
   pol_large_alloc(h); /* the header moved and changed */
   ptrdiff_t delta = (ptrdiff_t)h->large_usable - (ptrdiff_t)old_usable;
   __atomic_add_fetch(&g_live_bytes, (size_t)delta, __ATOMIC_RELAXED);
   peak_counter_add(&alloc_held_bytes, delta);
-  return (char *)h + OS_PAGE;
+  return (char *)h + off;
 }
 
 size_t large_usable(const segment_t *h) { return h->large_usable; }
