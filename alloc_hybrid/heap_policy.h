@@ -5,20 +5,22 @@
  * this heap's mappings are, by page and by 4 MiB grain, never read from the
  * pointed-to memory; read-only for the program after start-up, os_map_seal),
  * the process secret (in the sealed page, frozen.h) and state kept where no
- * block's overflow or underflow reaches (a segment's page 0 and the live
- * map in its pages 1 to 8, which hold no span).  Every value read from memory the program could have written - a
- * free-list link in a freed block, a large block's header - is checked
- * before it is used.  No check reads memory before it has proved the memory
- * is this heap's and mapped, so no detection can itself fault.
+ * block's overflow or underflow reaches (a segment's page 0 and the live map
+ * in its pages 1 to 5, which hold no span).  Every value read from memory
+ * the program could have written - a free-list link in a freed block, a
+ * large block's header - is checked before it is used.  No check reads
+ * memory before it has proved the memory is this heap's and mapped, so no
+ * detection can itself fault.
  *
  * SEGMENT (small blocks), as alloc_unsafe's (alloc_unsafe/layout.h), but
- * pages 1 to 8 hold no span (POLICY_HEAD_PAGES 9): they hold the live map.
+ * pages 1 to 5 hold no span (POLICY_HEAD_PAGES 6): they hold the live map.
  *
- *   seg | page 0: segment_t | gap | live map (440 KiB) | gap | page 9 ... page 63 |
- *         at 0                    at 104 KiB    544 KiB  32 KiB   spans
- *   live map: bit a of the bit string at o = seg + HYB_MAP_OFF - seg / 8 is
- *             address a's: set  <=>  a live block starts at a (only
- *             16-aligned a have bits that are ever set)
+ *   seg | page 0: segment_t | live map (256 KiB) | gap | page 6 ... page 63 |
+ *         at 0                at 64 KiB    320 KiB  64 KiB  spans
+ *   live map: byte a / 16 of the byte string at o = seg + HYB_MAP_OFF -
+ *             seg / 16 is the granule at a's: 1  <=>  a live block starts
+ *             at a (the bytes of pages 0 to 5 are never used: the used part
+ *             starts 24 KiB into page 1)
  *   block, free: | link = next ^ K0 ^ &link | stale bytes ...... |
  *   block, live: | user bytes ................................... |
  *
@@ -32,9 +34,8 @@
  *
  * Invariants (on top of alloc_unsafe's):
  *   p handed out and live  =>  tag(seg_of(p)) in {SEGMENT, LARGE}, p % 16 == 0
- *   small p live  =>  bit p of o == 1; free, never handed out or p % 16 => 0
- *                     (a bit may stay 1 for a block another thread freed, until
- *                     its owner collects it: see "not detected")
+ *   small p live  <=>  byte p / 16 of o == 1 (else 0; 255 only on the way
+ *                      to a fatal report)
  *   decode(link at b) = NULL, or a 16-aligned address of b's segment
  *   large h: h->policy_word == H(..., LIVE) while its block is live
  *
@@ -42,15 +43,20 @@
  *   free/realloc/usable size/free_sized of a pointer this heap did not map
  *     (wild, stack, static, the program's own mmap with or without a forged
  *     header in front, a block + 1 GiB): tag check, before any read.
- *   misaligned or interior pointers into small blocks, pointers into free
- *     pages of a segment: live-bit check (a misaligned address has no bit).
+ *   misaligned pointers: the same test (the fast path's grain number comes
+ *     from the address rotated, so low bits fail its range test; the slow
+ *     path asks p % 16).
+ *   interior pointers into small blocks, pointers into free pages of a
+ *     segment: live-byte check.
  *   interior pointers into large blocks: header check and p == header + off.
  *   double free of a small block (immediately, after other frees, the old
  *     pointer after realloc moved it, and a stale free after the slot could
  *     have been reused: POLICY_REUSE_DELAY keeps the block freed last from
  *     being the next handed out, so the simple free(p); q = malloc(); free(p)
- *     still finds p free): live bit.  Of a large block: its state in the
- *     keyed header (cached), or the ownership map (unmapped).
+ *     still finds p free): live byte.  Of a large block: its state in the
+ *     keyed header (cached), or the ownership map (unmapped); the reuse
+ *     delay puts the next block of the mapping freed last a step further in
+ *     (alloc_unsafe/large.c), so the stale free of p is an interior pointer.
  *   free-list poisoning: a link overwritten in a freed block decodes, without
  *     the secret, to an address outside its segment or misaligned (all but
  *     a 2^-40 chance): detected when popped.  An overflow of a live block
@@ -67,26 +73,32 @@
  *   use after free (reads and writes inside a freed block past its link):
  *     nothing checks freed bytes (alloc_checked zeroes and checks them).
  *   kind mismatch (new[] released by free or delete): not tracked.
- *   a double free racing with the owner's own free of the same block from
- *     another thread, and arbitrary writes into a segment's pages 0 to 8 (no
- *     linear overflow reaches them; a write-what-where can).
+ *   two frees of one small block racing each other from two threads (both
+ *     may read its byte as 1 before either clears it: the byte is tested and
+ *     cleared without a locked instruction), and arbitrary writes into a
+ *     segment's pages 0 to 5 (no linear overflow reaches them; a
+ *     write-what-where can).
  *
  * FAST AND SLOW.  free()'s fast path asks the coarse map (one load: is p's
- * 4 MiB grain one of our segments?) and the live bit (one btr); anything
- * unusual misses without a report, and the slow path classifies it through
- * the page map and names the check (layout.h, "The policy").
+ * 4 MiB grain one of our segments, and p 16-aligned?) and the live byte (one
+ * decrement, which must leave 0); anything unusual misses without a report,
+ * and the slow path classifies it through the page map and names the check
+ * (layout.h, "The policy").
  *
- * COST (callgrind, malloc(32)+free pair, loop included): 73.5 instructions
- * against alloc_unsafe's 59.4.  Each compiled out alone: ownership 4 (the
- * grain's tag compared in memory; the segment from the grain number; free's
- * NULL test comes after it), live bit 2 (the origin's load and bts in malloc,
- * the load, btr and branch in free; without the map the grain test must ask
- * for alignment, and does), links 6 (the secret's load, the xors, the decode
- * test); the large header, sizes and reuse delay cost nothing on this path
- * (the HYB_OFF_* builds).  The live map costs memory: a byte per 8 bytes of
- * carved blocks.  The bitmap it replaced (a bit per 16 bytes, 1/128 of the
- * blocks, in page 0) cost the pair 6 more: the shifts and the mask that make
- * a bit number of an address, and free's alignment test.
+ * COST (callgrind, malloc(32)+free pair, loop included): 77.5 instructions
+ * against alloc_unsafe's 59.4.  Each compiled out alone (the HYB_OFF_*
+ * builds): the live map 7 (the rotate, the origin's load and the store in
+ * malloc; in free the rotate, and a decrement where a plain build has
+ * none), links 6 (the secret's load, the xors, the decode test), ownership
+ * 2 (the grain's tag compared in memory, the range test; the page entry
+ * from the grain number, and free's NULL test after it); the large header,
+ * sizes and the reuse delay cost nothing on this path.  Time, not
+ * instructions, chose the map's form: a bit per byte of address let
+ * bts/btr take the pointer itself as the bit offset (73.5 instructions),
+ * but those two are microcoded when their operand is in memory, and the
+ * pair took 9.5-10.7 ns against 7.3-8.0 for alloc_unsafe (bench micro), and
+ * its map was twice this one's size.  The map costs a byte per 16 bytes of
+ * carved blocks.
  */
 #ifndef HYBRID_HEAP_POLICY_H
 #define HYBRID_HEAP_POLICY_H
@@ -124,20 +136,22 @@
 #define POLICY_SEAL_MAP 1 /* the ownership checks rest on the map: read-only */
 #define POLICY_PAGE_TRY_NULL (!HYB_OFF_OWNER) /* NULL's grain is never ours */
 
-/* The live map: bit a of a bit string at the origin o = seg + HYB_MAP_OFF -
- * seg / 8 is the state of address a of segment seg, so bts/btr take a
- * block's address itself as their bit offset (no shift, no mask): address
- * a's bit is in the byte at seg + HYB_MAP_OFF + (a - seg) / 8.  Only the
- * bits of 16-aligned addresses are used (a bit per granule, in a byte per 8
- * bytes of blocks), in pages 1 to HEAD-1 of the segment (which hold no
- * span), 16 KiB or more from page 0's header and from the first span. */
-#define POLICY_HEAD_PAGES 9
-#define HYB_MAP_OFF ((size_t)32 << 10)
-_Static_assert(HYB_MAP_OFF + POLICY_HEAD_PAGES * PAGE_SIZE / 8 >= PAGE_SIZE + 16384,
+/* The live map: a byte per 16-byte granule of the segment, 1 while a block
+ * starts there and is live, else 0.  Granule a's byte is at o + a / 16, o =
+ * seg + HYB_MAP_OFF - seg / 16 (the origin, in every page entry), so the fast
+ * paths index it with a rotated address (hyb_gran): no mask, no segment base.
+ * Bytes, not bits: each is written by a plain store or one simple
+ * read-modify-write, no bit-string instruction (bts/btr with a register
+ * offset into memory are microcoded: the pair took 9.5 ns with them against
+ * alloc_unsafe's 7.3), and no write of one block's state can undo another's.
+ * The map lies in pages 1 to HEAD-1 of the segment (which hold no span),
+ * 16 KiB or more from page 0's header and from the first span. */
+#define POLICY_HEAD_PAGES 6
+#define HYB_MAP_OFF ((size_t)64 << 10)
+_Static_assert(HYB_MAP_OFF + POLICY_HEAD_PAGES * PAGE_SIZE / 16 >= PAGE_SIZE + 16384,
                "the live map of the first span's page starts past page 0 and a gap");
-_Static_assert(HYB_MAP_OFF + SEG_SIZE / 8 + 16384 <= POLICY_HEAD_PAGES * PAGE_SIZE,
+_Static_assert(HYB_MAP_OFF + SEG_SIZE / 16 + 16384 <= POLICY_HEAD_PAGES * PAGE_SIZE,
                "the live map ends 16 KiB or more below the first span");
-_Static_assert(SEG_SIZE % 64 == 0 && HYB_MAP_OFF % 8 == 0, "the origin is 8-aligned");
 
 /* Cold reports, in hybrid.c: each classifies what it was given and ends in
  * alloc_fatal with the check's line. */
@@ -172,61 +186,42 @@ static ALWAYS_INLINE void *pol_link_decode(const span_t *s, const void *slot, vo
 }
 
 /* ---- the live map ---------------------------------------------------- */
-static ALWAYS_INLINE uintptr_t hyb_origin(uintptr_t seg) { return seg + HYB_MAP_OFF - (seg >> 3); }
-/* blk's bit as a word and a mask, for the C11 atomics and the slow paths. */
-static ALWAYS_INLINE uint64_t *hyb_word(const void *blk) {
+static ALWAYS_INLINE uintptr_t hyb_origin(uintptr_t seg) { return seg + HYB_MAP_OFF - (seg >> 4); }
+/* a rotated right by 4: a / 16 for a 16-aligned a; for any other a, a value
+ * of 2^60 or more, which the grain test (pol_page_try) turns away. */
+static ALWAYS_INLINE uintptr_t hyb_gran(const void *a) {
+  uintptr_t x = (uintptr_t)a;
+  return x >> 4 | x << 60;
+}
+/* blk's byte, from blk's own address (the slow paths: they take pointers the
+ * fast path turned away) or through the span's origin (s->pol, set in every
+ * page entry by pol_segment_new). */
+static ALWAYS_INLINE uint8_t *hyb_byte(const void *blk) {
   uintptr_t seg = (uintptr_t)blk & ~(SEG_SIZE - 1);
-  return (uint64_t *)(hyb_origin(seg) + ((uintptr_t)blk >> 6 << 3));
+  return (uint8_t *)(hyb_origin(seg) + ((uintptr_t)blk >> 4));
 }
-static ALWAYS_INLINE uint64_t hyb_bit(const void *blk) { return (uint64_t)1 << ((uintptr_t)blk & 63); }
-/* Set blk's bit (malloc) through the span's origin (s->pol, set in every
- * page entry by pol_segment_new); clear it and answer whether it was set (free).  Plain
- * (unlocked) read-modify-writes of the word, even when the bit was already
- * clear: only the span's owner or the holder of its heap's lock makes them,
- * and one may undo another thread's atomic clear of a neighbour's bit,
- * which the owner clears again when it collects that block (see "block
- * state").  Under TSan, the C11 relaxed load and store, which TSan sees. */
-static ALWAYS_INLINE void hyb_bts(const span_t *s, const void *blk) {
-#if defined(__x86_64__) && !ALLOC_TSAN
-  /* blk in rax, where malloc returns it: no copy after the bts */
-  __asm__ volatile("btsq %0, (%1)" : : "a"(blk), "r"(s->pol) : "cc", "memory");
-#else
-  (void)s;
-  uint64_t *w = hyb_word(blk);
-  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hyb_bit(blk), __ATOMIC_RELAXED);
-#endif
+static ALWAYS_INLINE uint8_t *hyb_byte_in(const span_t *s, const void *blk) {
+  return (uint8_t *)(s->pol + hyb_gran(blk));
 }
-static ALWAYS_INLINE bool hyb_btr(const span_t *s, const void *blk) {
-#if defined(__x86_64__) && !ALLOC_TSAN
-  bool was;
-  __asm__ volatile("btrq %1, (%2)" : "=@ccc"(was) : "r"(blk), "r"(s->pol) : "memory");
-  return was;
-#else
-  (void)s;
-  uint64_t *w = hyb_word(blk), v = __atomic_load_n(w, __ATOMIC_RELAXED), bit = hyb_bit(blk);
-  if (!(v & bit)) return false;
-  __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
-  return true;
-#endif
-}
+/* A live byte is 1, a free one 0; the fast free path's decrement leaves 255
+ * for a block that was not live, which only a fatal report follows. */
+static ALWAYS_INLINE bool hyb_is_live(const uint8_t *b) { return __atomic_load_n(b, __ATOMIC_RELAXED) == 1; }
 
 /* ---- pointers entering the heap ------------------------------------------- */
-/* The fast path goes on only for a pointer whose 4 MiB grain the coarse map
- * (os.h) says is one of our segments: one load, no walk; anything else
- * misses, and pol_page_of classifies it through the page map.  A pointer
- * that is not 16-aligned needs no test of its own here: its bit in the live
- * map is never set (only 16-aligned addresses' bits are), so free's btr
- * misses for it (with the live map compiled out, the grain test asks). */
+/* The fast path goes on only for a 16-aligned pointer whose 4 MiB grain
+ * the coarse map (os.h) says is one of our segments: one load, no walk;
+ * anything else misses, and pol_page_of classifies it through the page map.
+ * The grain number comes from the rotated address the live map is indexed
+ * with, so the range test that keeps the lookup inside the coarse map also
+ * turns away a misaligned pointer (its low bits rotate to the top). */
 _Static_assert(OS_GRAIN == SEG_SIZE, "a segment is one grain of the coarse map");
-_Static_assert(ALLOC_MIN_ALIGN == 16, "the live map has bits only at 16-aligned addresses");
+_Static_assert(ALLOC_MIN_ALIGN == 16, "the live map has a byte per 16-byte granule");
 static ALWAYS_INLINE span_t *pol_page_try(const void *p) {
-  if (HYB_OFF_OWNER) return page_of(p);
-  if (HYB_OFF_LIVE)
-    return likely(os_grain_is_aligned(p, 4, TAG_SEGMENT)) ? page_in((segment_t *)((uintptr_t)p & ~(SEG_SIZE - 1)), p) : NULL;
+  if (HYB_OFF_OWNER) return ((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) ? NULL : page_of(p);
+  uintptr_t g = hyb_gran(p) >> (OS_GRAIN_SHIFT - 4);
+  if (unlikely(!os_grain_is(g, TAG_SEGMENT))) return NULL;
   /* The segment from the grain number the test took: one shift, not a copy
    * and a mask (which gcc makes of g << shift unless g is opaque to it). */
-  uintptr_t g = (uintptr_t)p >> OS_GRAIN_SHIFT;
-  if (unlikely(!os_grain_is(g, TAG_SEGMENT))) return NULL;
   __asm__("" : "+r"(g));
   return page_in((segment_t *)(g << OS_GRAIN_SHIFT), p);
 }
@@ -246,8 +241,7 @@ static ALWAYS_INLINE bool pol_object_ok(const void *p) {
 }
 static ALWAYS_INLINE void pol_small_check(const span_t *s, const void *blk, pol_op_t op) {
   if (HYB_OFF_LIVE) return;
-  if (unlikely(!(__atomic_load_n(hyb_word(blk), __ATOMIC_RELAXED) & hyb_bit(blk))))
-    hyb_bad_small(s, blk, op);
+  if (unlikely(!hyb_is_live(hyb_byte(blk)))) hyb_bad_small(s, blk, op);
 }
 static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol_op_t op) {
   if (HYB_OFF_LARGE) return;
@@ -257,50 +251,62 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
 }
 
 /* ---- block state ------------------------------------------------------------
- * The owner (or the holder of its heap's lock) writes a span's live-map words
- * plainly; another thread clears its bit atomically.  A plain write may undo
- * such a clear (the bit reads 1 again): the owner clears it once more when it
- * collects the block, and until then a second free of it is not caught. */
+ * The owner (or the holder of its heap's lock) writes the bytes of the
+ * blocks it hands out and frees plainly; another thread's free clears the
+ * block's byte with one atomic exchange.  Each byte is one block's alone, so
+ * no write undoes another. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
-  if (!HYB_OFF_LIVE) hyb_bts(s, blk);
-}
-static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
-  return HYB_OFF_LIVE || likely(hyb_btr(s, blk)); /* false: pol_small_free reports it */
-}
-/* The slow paths find the word from blk's own address (hyb_word), never
- * through s->pol: they take pointers the fast path turned away. */
-static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
   if (HYB_OFF_LIVE) return;
-  uint64_t *w = hyb_word(blk), v = __atomic_load_n(w, __ATOMIC_RELAXED), bit = hyb_bit(blk);
-  if (!(v & bit)) hyb_bad_small(s, blk, op);
-  __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
+#if defined(__x86_64__) && !ALLOC_TSAN
+  /* blk in rax, where malloc returns it: no copy after the store */
+  uintptr_t g;
+  __asm__ volatile("movq %1, %0\n\trorq $4, %0\n\tmovb $1, (%2,%0)" : "=&r"(g) : "a"(blk), "r"(s->pol) : "cc", "memory");
+#else
+  __atomic_store_n(hyb_byte_in(s, blk), 1, __ATOMIC_RELAXED);
+#endif
 }
-/* Another thread's free: one locked btr, whose carry is the old bit.  When the
- * bit was clear already, nothing changed: false, and the fast path misses
- * (pol_small_free_remote, on the slow path, reports). */
-static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
+/* One decrement, whose zero flag says the byte was 1; false: the block was
+ * not live (its byte now 255), and pol_small_free, on the slow path, reports
+ * it. */
+static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
   if (HYB_OFF_LIVE) return true;
 #if defined(__x86_64__) && !ALLOC_TSAN
   bool was;
-  __asm__ volatile("lock btrq %1, (%2)" : "=@ccc"(was) : "r"(blk), "r"(s->pol) : "memory");
+  __asm__ volatile("subb $1, (%1,%2)" : "=@ccz"(was) : "r"(s->pol), "r"(hyb_gran(blk)) : "memory");
   return likely(was);
 #else
-  uint64_t bit = hyb_bit(blk);
-  return likely(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit);
+  uint8_t *b = hyb_byte_in(s, blk);
+  if (__atomic_load_n(b, __ATOMIC_RELAXED) != 1) return false;
+  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
+  return true;
 #endif
+}
+static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
+  if (HYB_OFF_LIVE) return;
+  uint8_t *b = hyb_byte(blk);
+  if (!hyb_is_live(b)) hyb_bad_small(s, blk, op);
+  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
+}
+/* Another thread's free: a load and a store of the block's byte, no locked
+ * instruction (a byte store leaves its neighbours alone).  Two frees of one
+ * block racing each other can both see 1: see "not detected".  When the byte
+ * is 0, nothing changes: false, and the fast path misses
+ * (pol_small_free_remote, on the slow path, reports). */
+static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
+  if (HYB_OFF_LIVE) return true;
+  uint8_t *b = hyb_byte_in(s, blk);
+  if (unlikely(!hyb_is_live(b))) return false;
+  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
+  return true;
 }
 static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
   if (HYB_OFF_LIVE) return;
-  uint64_t bit = hyb_bit(blk);
-  if (!(__atomic_fetch_and(hyb_word(blk), ~bit, __ATOMIC_RELAXED) & bit)) hyb_bad_small(s, blk, POL_FREE);
+  uint8_t *b = hyb_byte(blk);
+  if (!hyb_is_live(b)) hyb_bad_small(s, blk, POL_FREE);
+  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
 }
-/* A block another thread freed joins its owner: its bit is cleared again (a
- * plain write of the owner's may have set it back). */
-static ALWAYS_INLINE void pol_collect(span_t *s, void *blk) {
-  if (HYB_OFF_LIVE) return;
-  uint64_t *w = hyb_word(blk);
-  __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) & ~hyb_bit(blk), __ATOMIC_RELAXED);
-}
+/* A block another thread freed joins its owner: its byte is 0 already. */
+static ALWAYS_INLINE void pol_collect(span_t *s, void *blk) {}
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {
   if (!HYB_OFF_LARGE) h->policy_word = hyb_large_word(h, 1);
 }
@@ -321,13 +327,13 @@ static ALWAYS_INLINE void pol_segment_free(segment_t *seg) {}
 void hyb_span_release(span_t *s);
 static ALWAYS_INLINE void pol_span_new(span_t *s) {} /* its bits are clear: hyb_span_release */
 static ALWAYS_INLINE void pol_span_release(span_t *s) { hyb_span_release(s); }
-/* The live map of pages given back goes too (all its bits are clear: their
+/* The live map of pages given back goes too (all its bytes are 0: their
  * spans were released): a page's map is PAGE_SIZE / 8 bytes, whole OS pages. */
-_Static_assert(HYB_MAP_OFF % OS_PAGE == 0 && PAGE_SIZE / 8 % OS_PAGE == 0, "a page's live map is whole OS pages");
+_Static_assert(HYB_MAP_OFF % OS_PAGE == 0 && PAGE_SIZE / 16 % OS_PAGE == 0, "a page's live map is whole OS pages");
 static ALWAYS_INLINE void pol_pages_decommit(segment_t *seg, unsigned first, unsigned n) {
   /* On a kernel of larger pages the range would round up over a neighbour's
    * map: it stays resident there. */
-  if (os_page_size() == OS_PAGE) os_decommit((char *)seg + HYB_MAP_OFF + (size_t)first * PAGE_SIZE / 8, (size_t)n * PAGE_SIZE / 8);
+  if (os_page_size() == OS_PAGE) os_decommit((char *)seg + HYB_MAP_OFF + (size_t)first * PAGE_SIZE / 16, (size_t)n * PAGE_SIZE / 16);
 }
 
 #endif

@@ -38,7 +38,7 @@ void hyb_bad_pointer(const void *p, pol_op_t op) {
   alloc_fatal(op_invalid(op), p);
 }
 
-/* blk is in a segment of ours and its live bit is 0: a block that is free
+/* blk is in a segment of ours and its live byte is not 1: a block that is free
  * now (double free), or no block start at all (interior). */
 void hyb_bad_small(const span_t *s, const void *blk, pol_op_t op) {
   const size_class_t *sc = &size_classes[s->cls];
@@ -98,19 +98,18 @@ void hyb_check_early(const void *p, int op) {
   }
 }
 
-/* A new span's bits are clear: a fresh segment's map is zero, and when a
- * span is given back every block it carved has been freed and collected,
- * each clearing its bit (a bit a plain write set back is cleared again at
- * collection), so no page of the map is written for the span at either
- * end.  Clearing the carved blocks' bits here anyway cost churn 0.1 10% more
- * instructions and twice the last-level misses (cachegrind); a debug build
- * checks that they are clear. */
+/* A new span's bytes are 0: a fresh segment's map is zero, and when a span
+ * is given back every block it carved has been freed (each cleared its byte,
+ * an owner's free or another thread's exchange), so no page of the map is
+ * written for the span at either end.  Clearing the carved blocks' bits here
+ * anyway cost churn 0.1 10% more instructions and twice the last-level
+ * misses (cachegrind, with a bitmap); a debug build checks that they are 0. */
 void hyb_span_release(span_t *s) {
 #if defined(ALLOC_DEBUG) && ALLOC_DEBUG
   size_t bytes = (size_t)s->carved * size_classes[s->cls].size;
-  const uint64_t *w = hyb_word(span_base(s));
-  for (size_t i = 0; i < (bytes + 63) / 64; i++)
-    if (w[i]) alloc_fatal("validate: live bit of a span given back", &w[i]);
+  const uint8_t *b = hyb_byte(span_base(s));
+  for (size_t i = 0; i < bytes / 16; i++)
+    if (b[i]) alloc_fatal("validate: live byte of a span given back", &b[i]);
 #else
   (void)s;
 #endif

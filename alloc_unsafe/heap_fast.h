@@ -17,7 +17,7 @@
  *
  * Expected cost (callgrind, bench icount): about 59 instructions per
  * malloc(32)+free pair for alloc_unsafe, the benchmark loop's 10 included;
- * 74 for alloc_hybrid.  A free by another thread completes here too
+ * 77.5 for alloc_hybrid.  A free by another thread completes here too
  * (heap_free_remote_fast).
  */
 #ifndef UNSAFE_HEAP_FAST_H

@@ -79,7 +79,7 @@ static void *g_small[NSMALL];
 static void case_map_retry(void) {
   void **p = g_small;
   /* Room for the small blocks and their segments (alloc_hybrid's segments
-   * keep 9 of 64 pages for their header and live map), not for 200 MiB more. */
+   * keep 6 of 64 pages for their header and live map), not for 200 MiB more. */
   struct rlimit rl = {(rlim_t)(tk_vm_kib() + 340000) * 1024, RLIM_INFINITY};
   CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
   for (int i = 0; i < NSMALL; i++) CHECK((p[i] = H(malloc)(SSIZE)) != NULL);
