@@ -34,8 +34,9 @@
  *
  * Invariants (on top of alloc_unsafe's):
  *   p handed out and live  =>  tag(seg_of(p)) in {SEGMENT, LARGE}, p % 16 == 0
- *   small p live  <=>  byte p / 16 of o == 1 (else 0; 255 only on the way
- *                      to a fatal report)
+ *   small p live  <=>  byte p / 16 of o == 1 (else 0, or HYB_COLLECTED for
+ *                      a block another thread freed that its owner took
+ *                      back; 255 only on the way to a fatal report)
  *   decode(link at b) = NULL, or a 16-aligned address of b's segment
  *   large h: h->policy_word == H(..., LIVE) while its block is live
  *
@@ -75,7 +76,10 @@
  *   kind mismatch (new[] released by free or delete): not tracked.
  *   two frees of one small block racing each other from two threads (both
  *     may read its byte as 1 before either clears it: the byte is tested and
- *     cleared without a locked instruction), and arbitrary writes into a
+ *     cleared without a locked instruction) when one is the owner's; when
+ *     both are other threads', the owner finds the block twice when it
+ *     collects them and reports the double free then (pol_collect).  And
+ *     arbitrary writes into a
  *     segment's pages 0 to 5 (no linear overflow reaches them; a
  *     write-what-where can).
  *
@@ -252,9 +256,9 @@ static ALWAYS_INLINE void pol_large_check(const segment_t *h, const void *p, pol
 
 /* ---- block state ------------------------------------------------------------
  * The owner (or the holder of its heap's lock) writes the bytes of the
- * blocks it hands out and frees plainly; another thread's free clears the
- * block's byte with one atomic exchange.  Each byte is one block's alone, so
- * no write undoes another. */
+ * blocks it hands out, frees and collects plainly; another thread's free
+ * tests and clears the block's byte with a plain load and store.  Each byte
+ * is one block's alone, so no write undoes another. */
 static ALWAYS_INLINE void pol_small_alloc(span_t *s, void *blk) {
   if (HYB_OFF_LIVE) return;
 #if defined(__x86_64__) && !ALLOC_TSAN
@@ -305,8 +309,18 @@ static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
   if (!hyb_is_live(b)) hyb_bad_small(s, blk, POL_FREE);
   __atomic_store_n(b, 0, __ATOMIC_RELAXED);
 }
-/* A block another thread freed joins its owner: its byte is 0 already. */
-static ALWAYS_INLINE void pol_collect(span_t *s, void *blk) {}
+/* A block another thread freed joins its owner: its byte, 0 since that free,
+ * becomes HYB_COLLECTED (not live either).  A byte found otherwise is a
+ * block pushed twice (two frees of it raced, each reading 1): 1 when it was
+ * handed out again in between, HYB_COLLECTED when the list came back to it
+ * (a push of a block onto itself would have made the walk endless). */
+#define HYB_COLLECTED 2
+static ALWAYS_INLINE void pol_collect(span_t *s, void *blk) {
+  if (HYB_OFF_LIVE) return;
+  uint8_t *b = hyb_byte(blk);
+  if (unlikely(__atomic_load_n(b, __ATOMIC_RELAXED) != 0)) ALLOC_FATAL(DOUBLE_FREE_SMALL, blk);
+  __atomic_store_n(b, HYB_COLLECTED, __ATOMIC_RELAXED);
+}
 static ALWAYS_INLINE void pol_large_alloc(segment_t *h) {
   if (!HYB_OFF_LARGE) h->policy_word = hyb_large_word(h, 1);
 }
@@ -327,8 +341,8 @@ static ALWAYS_INLINE void pol_segment_free(segment_t *seg) {}
 void hyb_span_release(span_t *s);
 static ALWAYS_INLINE void pol_span_new(span_t *s) {} /* its bits are clear: hyb_span_release */
 static ALWAYS_INLINE void pol_span_release(span_t *s) { hyb_span_release(s); }
-/* The live map of pages given back goes too (all its bytes are 0: their
- * spans were released): a page's map is PAGE_SIZE / 8 bytes, whole OS pages. */
+/* The live map of pages given back goes too (no byte of it is 1: their
+ * spans were released): a page's map is PAGE_SIZE / 16 bytes, whole OS pages. */
 _Static_assert(HYB_MAP_OFF % OS_PAGE == 0 && PAGE_SIZE / 16 % OS_PAGE == 0, "a page's live map is whole OS pages");
 static ALWAYS_INLINE void pol_pages_decommit(segment_t *seg, unsigned first, unsigned n) {
   /* On a kernel of larger pages the range would round up over a neighbour's

@@ -25,9 +25,11 @@
 #define CACHE_SLACK 4 /* a cached mapping serves requests down to 1/4 of it, whole */
 #define SPLIT_MIN (SEG_SIZE / 2) /* smaller requests are never cut from a mapping */
 /* POLICY_REUSE_DELAY: the block freed last is not the next handed out, so
- * free(p); q = malloc(n); free(p) still finds p's header freed: when a
- * request would get p's address again, its block sits a page further into
- * the same mapping (large_alloc).  The mapping itself is reused as under
+ * free(p); q = malloc(n); free(p) still finds p's header freed (or, when p
+ * was unmapped, no mapping of ours): when a request would get p's address
+ * again, its block sits at twice its offset in the same mapping
+ * (cache_take), and a fresh mapping the kernel put at p's address is
+ * exchanged for another (large_alloc).  The mapping itself is reused as under
  * alloc_unsafe: passing over the whole mapping freed last, and so never
  * cutting or joining, gave alloc_hybrid's `macro large 0.5` 85,500 faults
  * where alloc_unsafe takes 67,900. */
@@ -77,24 +79,41 @@ static void cache_unlink(segment_t *h) {
  * next request, and the pieces join again once free (cache_join).  In
  * `macro large 0.5`: 84,400 faults and 340 MiB peak RSS before, 67,900 and
  * 274 MiB with both (tcmalloc about 66,000 and 267 MiB); the cut alone,
- * with pieces never joined, 105,000. */
-static segment_t *cache_take(size_t total, size_t off, bool *resize, size_t *split) {
+ * with pieces never joined, 105,000.
+ *
+ * POLICY_REUSE_DELAY: a mapping whose block at *off would be the block freed
+ * last is measured for the block at twice the offset (still a multiple of
+ * the alignment asked), and when taken, *total and *off say so; one whose
+ * doubled offset would reach SEG_SIZE is passed over. */
+static bool again_at(const segment_t *h, size_t off) {
+  return POLICY_REUSE_DELAY && (const char *)h + off == __atomic_load_n(&g_last_block, __ATOMIC_RELAXED);
+}
+static segment_t *cache_take(size_t *total_io, size_t *off_io, bool *resize, size_t *split) {
   large_lock();
   segment_t *best = NULL, *near = NULL, *cut = NULL;
-  size_t head = ALIGN_UP(total, SEG_SIZE);
-  bool can_cut = total >= SPLIT_MIN;
+  size_t off = *off_io;
   for (segment_t *h = HDR_OF(g_cache.head); h; h = HDR_OF(h->link.next)) {
-    size_t sz = h->map.size;
-    /* POLICY_REUSE_DELAY: a block that could not move on (large_alloc) */
-    if (POLICY_REUSE_DELAY && 2 * off >= SEG_SIZE && (char *)h + off == g_last_block) continue;
+    size_t sz = h->map.size, total = *total_io;
+    if (again_at(h, off)) {
+      if (2 * off >= SEG_SIZE) continue;
+      total += off;
+    }
+    size_t head = ALIGN_UP(total, SEG_SIZE);
     if (sz >= total && sz / CACHE_SLACK <= total) {
       if (!best || sz < best->map.size) best = h;
     } else if (sz < total) {
       if (!near || sz > near->map.size) near = h;
-    } else if (can_cut && sz >= head + SEG_SIZE && (!cut || sz < cut->map.size)) {
+    } else if (total >= SPLIT_MIN && sz >= head + SEG_SIZE && (!cut || sz < cut->map.size)) {
       cut = h;
     }
   }
+  segment_t *got = best ? best : cut ? cut : near;
+  if (got && again_at(got, off)) {
+    *total_io += off;
+    *off_io = 2 * off;
+  }
+  size_t total = *total_io, head = ALIGN_UP(total, SEG_SIZE);
+  bool can_cut = total >= SPLIT_MIN;
   *split = 0;
   if (!best && cut) {
     best = cut;
@@ -146,6 +165,11 @@ static void split_off(segment_t *h, size_t head) {
   large_unlock();
 }
 
+static os_mapping_t map_fresh(size_t total, size_t align) {
+  return align >= SEG_SIZE ? os_map_tagged(total, align, SEG_SIZE, TAG_LARGE)
+                           : os_map_tagged(total, SEG_SIZE, 0, TAG_LARGE);
+}
+
 void *large_alloc(size_t n, size_t align, bool zero) {
   size_t off = align >= SEG_SIZE ? SEG_SIZE : MAX(OS_PAGE, align);
   size_t total = ALIGN_UP(off + n, OS_PAGE);
@@ -153,13 +177,8 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   size_t split = 0;
   /* A cached mapping starts SEG_SIZE-aligned, so it serves any alignment
    * below SEG_SIZE with the block at base + off. */
-  segment_t *h = off < SEG_SIZE ? cache_take(total, off, &resize, &split) : NULL;
+  segment_t *h = off < SEG_SIZE ? cache_take(&total, &off, &resize, &split) : NULL;
   if (split) split_off(h, split);
-  if (POLICY_REUSE_DELAY && h && (char *)h + off == __atomic_load_n(&g_last_block, __ATOMIC_RELAXED)) {
-    total += off; /* the block at 2 off: still a multiple of the alignment asked */
-    off *= 2;
-    if (h->map.size < total) resize = true;
-  }
   size_t dirty = h ? h->map.size : 0; /* bytes that may not read as zero */
   if (h && resize) {
     os_mapping_t m = os_remap(h->map, total, SEG_SIZE);
@@ -174,8 +193,13 @@ void *large_alloc(size_t n, size_t align, bool zero) {
   }
   bool fresh = !h;
   if (fresh) {
-    os_mapping_t m = align >= SEG_SIZE ? os_map_tagged(total, align, SEG_SIZE, TAG_LARGE)
-                                       : os_map_tagged(total, SEG_SIZE, 0, TAG_LARGE);
+    os_mapping_t m = map_fresh(total, align);
+    if (POLICY_REUSE_DELAY && m.base && again_at(m.base, off)) {
+      /* the kernel gave the unmapped block's address back: take another */
+      os_mapping_t again = map_fresh(total, align);
+      os_unmap(m);
+      m = again;
+    }
     if (!m.base) return NULL;
     h = m.base;
     h->map = m;
@@ -232,6 +256,7 @@ void large_free(segment_t *h, void *p) {
   __atomic_add_fetch(&g_frees, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&g_live_bytes, usable, __ATOMIC_RELAXED);
   peak_counter_add(&alloc_held_bytes, -(ptrdiff_t)usable);
+  if (POLICY_REUSE_DELAY) __atomic_store_n(&g_last_block, (char *)p, __ATOMIC_RELAXED);
   if (h->large_off >= SEG_SIZE || h->map.size > CACHE_MAX_ONE || alloc_opt.decay_ms == 0) {
     os_unmap(h->map);
     return;
@@ -241,7 +266,6 @@ void large_free(segment_t *h, void *p) {
   h->freed_at_ms = now_ms();
   list_t victims = {NULL, NULL};
   large_lock();
-  if (POLICY_REUSE_DELAY) __atomic_store_n(&g_last_block, (char *)p, __ATOMIC_RELAXED);
   h = cache_join(h);
   list_push_front(&g_cache, &h->link);
   g_cache_n++;

@@ -198,14 +198,16 @@ static inline char *span_base(span_t *s) {
  *                      state (free: checks what pol_small_check does), by
  *                      the span's owner or under its heap's lock
  *   pol_small_free_try(s, blk)  the fast path's pol_small_free: true when
- *                      it marked blk free, false (nothing changed, nothing
- *                      reported) when the slow path must look again
+ *                      it marked blk free, false (nothing reported, nothing
+ *                      changed that the slow path's look depends on) when
+ *                      the slow path must look again
  *   pol_small_free_remote(s, blk)   the same, by any other thread
  *   pol_small_free_remote_try(s, blk)  its fast-path form: true when it
  *                      marked blk free, false when it changed nothing
- *   POLICY_REUSE_DELAY  1: a span's block freed last, and the large mapping
- *                      cached last, are not the next handed out (so a stale
- *                      free after that reuse still finds the block free)
+ *   POLICY_REUSE_DELAY  1: a span's block freed last, and the large block
+ *                      freed last, are not the next handed out at their
+ *                      address (so a stale free after that reuse still
+ *                      finds the block free)
  *   POLICY_CHECK_SIZES  1: free_sized/free_aligned_sized sizes are checked
  *                      against the block (engine_size_fits)
  *   POLICY_SEAL_MAP    1: the ownership map is made read-only at start-up

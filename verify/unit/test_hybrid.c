@@ -63,13 +63,16 @@ static void c_stale_after_reuse(void) {
   sink = q;
   hybrid_free(launder(p));
 }
-/* The large cache hands the mapping freed last out again, but never its
- * block's address: q is a page further in, so the stale free of p is not
- * q's free (p is inside q's mapping, not its block). */
+/* The large cache hands the mapping freed last out again, but not at its
+ * block's address: q's block is at twice p's offset, so the stale free of p
+ * is not q's free (p is inside q's mapping, not its block).  q is a page
+ * smaller, so the mapping holds it at that offset without growing (grown,
+ * it might move, and p would be no mapping of ours: caught, but another
+ * line). */
 static void c_stale_large(void) {
   void *p = hybrid_malloc(300 << 10);
   hybrid_free(p);
-  void *q = hybrid_malloc(300 << 10);
+  void *q = hybrid_malloc((300 << 10) - 4096);
   CHECK(q != p);
   sink = q;
   hybrid_free(launder(p));
@@ -143,8 +146,8 @@ static void *free_it(void *p) {
   hybrid_free(p);
   return NULL;
 }
-/* Freed twice by a thread that does not own the block: the second free's
- * atomic clear finds the bit already clear. */
+/* Freed twice by a thread that does not own the block: the second free
+ * finds the block's byte 0. */
 static void c_remote_double(void) {
   void *p = hybrid_malloc(64);
   pthread_t t;
@@ -153,8 +156,8 @@ static void c_remote_double(void) {
   pthread_create(&t, NULL, free_it, launder(p));
   pthread_join(t, NULL);
 }
-/* Another thread's free of a pointer 8 bytes into a live block (the remote
- * path's locked btr). */
+/* Another thread's free of a pointer 8 bytes into a live block (the grain
+ * test turns it away before the remote path looks at the map). */
 static void c_remote_misaligned(void) {
   pthread_t t;
   pthread_create(&t, NULL, free_it, launder((char *)hybrid_malloc(64) + 8));
