@@ -256,7 +256,7 @@ class Report:
         if variants and vr != self.meta["reps"]:
             intro += (f" In this run each variant row ran {vr} time{'s' if vr > 1 else ''} per workload and "
                       f"the plain heaps {self.meta['reps']} times (median of each), so a variant's ratio "
-                      "carries one run's noise.")
+                      "carries more of the machine's noise than the plain heaps' figures.")
         self.section("Cost of each safety feature", intro if variants else intro + " No variant rows yet.",
                      svgs, [t] if variants else [])
 

@@ -21,7 +21,7 @@ MODES = {
                   micro_filter="^(malloc_free/(64|4096)|cross_thread/64)/real_time/threads:(1|2)$"),
     "quick": dict(reps=3, scale=0.25, micro_min_time=0.01, icount_n=20000, timeout=120,
                   micro_filter=None),
-    "full": dict(reps=5, variant_reps=1, scale=0.5, micro_min_time=0.04, icount_n=100000, timeout=300,
+    "full": dict(reps=5, variant_reps=3, scale=0.5, micro_min_time=0.04, icount_n=100000, timeout=300,
                  micro_filter=None),
 }
 
