@@ -210,6 +210,13 @@ static ALWAYS_INLINE uint8_t *hyb_byte_in(const span_t *s, const void *blk) {
 /* A live byte is 1, a free one 0; the fast free path's decrement leaves 255
  * for a block that was not live, which only a fatal report follows. */
 static ALWAYS_INLINE bool hyb_is_live(const uint8_t *b) { return __atomic_load_n(b, __ATOMIC_RELAXED) == 1; }
+/* Mark the block of byte b free if it is live (a plain load and store):
+ * false, and nothing written, when it is not. */
+static ALWAYS_INLINE bool hyb_clear_live(uint8_t *b) {
+  if (!hyb_is_live(b)) return false;
+  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
+  return true;
+}
 
 /* ---- pointers entering the heap ------------------------------------------- */
 /* The fast path goes on only for a 16-aligned pointer whose 4 MiB grain
@@ -222,7 +229,7 @@ _Static_assert(OS_GRAIN == SEG_SIZE, "a segment is one grain of the coarse map")
 _Static_assert(ALLOC_MIN_ALIGN == 16, "the live map has a byte per 16-byte granule");
 static ALWAYS_INLINE span_t *pol_page_try(const void *p) {
   if (HYB_OFF_OWNER) return ((uintptr_t)p & (ALLOC_MIN_ALIGN - 1)) ? NULL : page_of(p);
-  uintptr_t g = hyb_gran(p) >> (OS_GRAIN_SHIFT - 4);
+  uintptr_t g = os_grain_rot(p, 4); /* hyb_gran(p)'s grain: one rotate for both */
   if (unlikely(!os_grain_is(g, TAG_SEGMENT))) return NULL;
   /* The segment from the grain number the test took: one shift, not a copy
    * and a mask (which gcc makes of g << shift unless g is opaque to it). */
@@ -279,17 +286,11 @@ static ALWAYS_INLINE bool pol_small_free_try(span_t *s, void *blk) {
   __asm__ volatile("subb $1, (%1,%2)" : "=@ccz"(was) : "r"(s->pol), "r"(hyb_gran(blk)) : "memory");
   return likely(was);
 #else
-  uint8_t *b = hyb_byte_in(s, blk);
-  if (__atomic_load_n(b, __ATOMIC_RELAXED) != 1) return false;
-  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
-  return true;
+  return likely(hyb_clear_live(hyb_byte_in(s, blk)));
 #endif
 }
 static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
-  if (HYB_OFF_LIVE) return;
-  uint8_t *b = hyb_byte(blk);
-  if (!hyb_is_live(b)) hyb_bad_small(s, blk, op);
-  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
+  if (!HYB_OFF_LIVE && !hyb_clear_live(hyb_byte(blk))) hyb_bad_small(s, blk, op);
 }
 /* Another thread's free: a load and a store of the block's byte, no locked
  * instruction (a byte store leaves its neighbours alone).  Two frees of one
@@ -297,18 +298,9 @@ static ALWAYS_INLINE void pol_small_free(span_t *s, void *blk, pol_op_t op) {
  * is 0, nothing changes: false, and the fast path misses
  * (pol_small_free_remote, on the slow path, reports). */
 static ALWAYS_INLINE bool pol_small_free_remote_try(span_t *s, void *blk) {
-  if (HYB_OFF_LIVE) return true;
-  uint8_t *b = hyb_byte_in(s, blk);
-  if (unlikely(!hyb_is_live(b))) return false;
-  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
-  return true;
+  return HYB_OFF_LIVE || likely(hyb_clear_live(hyb_byte_in(s, blk)));
 }
-static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) {
-  if (HYB_OFF_LIVE) return;
-  uint8_t *b = hyb_byte(blk);
-  if (!hyb_is_live(b)) hyb_bad_small(s, blk, POL_FREE);
-  __atomic_store_n(b, 0, __ATOMIC_RELAXED);
-}
+static ALWAYS_INLINE void pol_small_free_remote(span_t *s, void *blk) { pol_small_free(s, blk, POL_FREE); }
 /* A block another thread freed joins its owner: its byte, 0 since that free,
  * becomes HYB_COLLECTED (not live either).  A byte found otherwise is a
  * block pushed twice (two frees of it raced, each reading 1): 1 when it was

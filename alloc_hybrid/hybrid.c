@@ -102,9 +102,9 @@ void hyb_check_early(const void *p, int op) {
  * span is given back every block it carved has been freed (each cleared its
  * byte, an owner's free or another thread's store, or set it to
  * HYB_COLLECTED), so no page of the map is written for the span at either
- * end.  Clearing the carved blocks' bits here
- * anyway cost churn 0.1 10% more instructions and twice the last-level
- * misses (cachegrind, with a bitmap); a debug build checks that they are 0. */
+ * end.  Clearing the carved blocks' bits here anyway cost churn 0.1 10% more
+ * instructions and twice the last-level misses (cachegrind, with a bitmap);
+ * a debug build checks that none is 1. */
 void hyb_span_release(span_t *s) {
 #if defined(ALLOC_DEBUG) && ALLOC_DEBUG
   size_t bytes = (size_t)s->carved * size_classes[s->cls].size;

@@ -179,12 +179,16 @@ static inline bool os_grain_is(uintptr_t g, uint8_t t) {
   return __atomic_load_n(&os_own_grain[g], __ATOMIC_RELAXED) == t;
 #endif
 }
-/* Whether p's grain has tag t and p is a multiple of 1 << low (0 < low <
- * 64 - 47): rotating p's low bits to the top puts them beyond the range
- * test, so the one compare asks both questions. */
-static inline bool os_grain_is_aligned(const void *p, unsigned low, uint8_t t) {
+/* p's grain number when p is a multiple of 1 << low (0 < low < 64 - 47),
+ * else a value of OS_GRAINS or more: rotating p's low bits to the top puts
+ * them beyond os_grain_is's range test, so its one compare asks both
+ * questions. */
+static inline uintptr_t os_grain_rot(const void *p, unsigned low) {
   uintptr_t a = (uintptr_t)p;
-  return os_grain_is((a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low), t);
+  return (a >> low | a << (64 - low)) >> (OS_GRAIN_SHIFT - low);
+}
+static inline bool os_grain_is_aligned(const void *p, unsigned low, uint8_t t) {
+  return os_grain_is(os_grain_rot(p, low), t);
 }
 
 /* From now on the map (both levels and the coarse map) is read-only for the
