@@ -41,9 +41,8 @@ static __attribute__((noreturn)) void bad_not_slot(const void *p, int op) {
 static void small_check(const void *p, slab_meta_t *m, uint32_t idx, int op, size_t claimed,
                         size_t align) {
   uint32_t cls = m->cls;
-  uint64_t bit = (uint64_t)1 << (idx & 63);
-  if (!(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_RELAXED) & bit))
-    chk_report(BAD_DOUBLE_SMALL, op, p);
+  uint8_t st = slot_state(m, idx);
+  if (st == SLOT_FREE) chk_report(BAD_DOUBLE_SMALL, op, p);
   size_t size = chk_classes[cls].size, usable = usable_of(cls);
   if (cls != 0 && CFG.canary &&
       *(const uint64_t *)((const char *)p + size - CANARY_BYTES) != canary_of(p))
@@ -55,7 +54,7 @@ static void small_check(const void *p, slab_meta_t *m, uint32_t idx, int op, siz
   if (claimed && !align && cls != 0 && chk_class_for(claimed) != cls)
     alloc_fatal_size(alloc_check_name(ALLOC_CHECK_SIZE_MISMATCH), p, claimed, usable);
   if (align && ((uintptr_t)p & (align - 1))) ALLOC_FATAL(ALIGN_MISMATCH, p);
-  if (CFG.kind && slot_kind(m, idx) != KIND_MALLOC) ALLOC_FATAL(KIND_MISMATCH, p);
+  if (CFG.kind && st != 1 + KIND_MALLOC) ALLOC_FATAL(KIND_MISMATCH, p);
 }
 
 static void free_checked(void *p, size_t claimed, size_t align) {
@@ -70,9 +69,7 @@ static void free_checked(void *p, size_t claimed, size_t align) {
   tcache_t *tc = tls_tc ? tls_tc : tc_get_slow();
   uint32_t cls = m->cls;
   if (tc && cls != 0) return chk_free_fast(tc, p, m, idx);
-  uint64_t bit = (uint64_t)1 << (idx & 63);
-  if (!(__atomic_fetch_and(&m->live[idx >> 6], ~bit, __ATOMIC_RELAXED) & bit))
-    chk_report(BAD_DOUBLE_SMALL, HEAP_OP_FREE, p);
+  if (!slot_release(m, idx, slot_state(m, idx))) chk_report(BAD_DOUBLE_SMALL, HEAP_OP_FREE, p);
   if (cls != 0 && CFG.zero) memset(p, 0, chk_classes[cls].size);
   if (tc && tc->bin[0].n < chk_classes[0].tc_cap) { /* class 0, cached */
     tc->bin[0].slot[tc->bin[0].n++] = p;
@@ -182,8 +179,7 @@ size_t heap_object_size(const void *p) {
     uintptr_t off = a - m->base;
     uint32_t i = (uint32_t)(((uint64_t)off * sc->inv) >> 40);
     if (off >= sc->span || i >= m->nslots) return ALLOC_OBJECT_SIZE_UNKNOWN;
-    if (!(__atomic_load_n(&m->live[i >> 6], __ATOMIC_RELAXED) & ((uint64_t)1 << (i & 63))))
-      return ALLOC_OBJECT_SIZE_UNKNOWN;
+    if (!slot_live(m, i)) return ALLOC_OBJECT_SIZE_UNKNOWN;
     uintptr_t end = m->base + (uintptr_t)i * sc->size + usable_of(cls);
     return a < end ? end - a : (a == end && cls == 0 ? 0 : ALLOC_OBJECT_SIZE_UNKNOWN);
   }
@@ -218,7 +214,9 @@ void heap_kind_note(void *p, unsigned kind) {
   if (!p || !CFG.kind || bootstrap_owns(p)) return;
   uint32_t idx;
   slab_meta_t *m = slot_of(p, &idx);
-  if (m) slot_set_kind(m, idx, kind);
+  if (m) {
+    if (slot_live(m, idx)) slot_set_kind(m, idx, kind); /* p is the caller's, just allocated */
+  }
   else if (os_tag_of(p) == TAG_LARGE) large_swap_kind(p, (uint8_t)kind);
 }
 
@@ -228,8 +226,7 @@ void heap_kind_check(void *p, unsigned kind) {
   slab_meta_t *m = slot_of(p, &idx);
   uint8_t had;
   if (m) {
-    if (!(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_RELAXED) & ((uint64_t)1 << (idx & 63))))
-      return; /* not live: the free that follows reports it */
+    if (!slot_live(m, idx)) return; /* not live: the free that follows reports it */
     had = (uint8_t)slot_kind(m, idx);
     if (had == kind) slot_set_kind(m, idx, KIND_MALLOC);
   } else if (os_tag_of(p) == TAG_LARGE) {

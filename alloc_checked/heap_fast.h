@@ -1,12 +1,13 @@
 /* heap_fast.h - alloc_checked's hot pair, inlined into malloc() and free().
  *
  * malloc takes a slot of the size class from the calling thread's cache (a
- * random one when the feature is on), sets its live bit in the slab's
- * out-of-band bitmap (one atomic OR), checks it still reads zero (zero
+ * random one when the feature is on), sets its state byte in the slab's
+ * out-of-band record (a plain store), checks it still reads zero (zero
  * feature: a write after free is caught here) and writes its canary.
  * free finds the slab from the chunk table (never from user memory),
- * range-checks the slot index, checks the live bit, the canary and the
- * allocation kind, clears the live bit (one atomic AND, so of two racing
+ * range-checks the slot index, checks the state byte (live, and of the
+ * kind malloc gives), the canary, clears the state (one compare-and-exchange
+ * of the byte, so of two racing
  * frees exactly one wins), zeroes the slot and passes it through the
  * thread's quarantine ring into its cache.  No lock on either path; one
  * call to a cold path when the cache is empty/full or the pointer is not a
@@ -78,11 +79,10 @@ static ALWAYS_INLINE void *chk_take(tcache_t *tc, void *p, uint32_t cls) {
   slab_meta_t *m = chunk_meta((uintptr_t)p);
   if (unlikely(!m)) chk_take_failed(p, 0);
   uint32_t idx = (uint32_t)(((uint64_t)((uintptr_t)p - m->base) * sc->inv) >> 40);
-  uint64_t bit = (uint64_t)1 << (idx & 63);
-  if (unlikely(__atomic_fetch_or(&m->live[idx >> 6], bit, __ATOMIC_RELAXED) & bit))
-    chk_take_failed(p, 0);
+  if (unlikely(!slot_take(m, idx))) chk_take_failed(p, 0);
   size_t size = sc->size;
   if (CFG.zero) {
+    uint64_t bit = (uint64_t)1 << (idx & 63);
     uint64_t *u = &m->used[idx >> 6];
     if (likely(__atomic_load_n(u, __ATOMIC_RELAXED) & bit)) {
       if (unlikely(!slot_is_zero(p, size))) chk_take_failed(p, 1);
@@ -128,13 +128,13 @@ static ALWAYS_INLINE void *heap_malloc(size_t n) {
 static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, uint32_t idx) {
   uint32_t cls = m->cls;
   size_t size = chk_classes[cls].size;
-  uint64_t bit = (uint64_t)1 << (idx & 63), *w = &m->live[idx >> 6];
-  if (unlikely(!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))) return chk_free_slow(p);
+  /* Live and of malloc's kind (with kind tracking off every live slot is) */
+  uint8_t st = slot_state(m, idx);
+  if (unlikely(st != 1 + KIND_MALLOC)) return chk_free_slow(p);
   if (CFG.canary &&
       unlikely(*(uint64_t *)((char *)p + size - CANARY_BYTES) != canary_of(p)))
     return chk_free_slow(p);
-  if (CFG.kind && unlikely((m->knew[idx >> 6] | m->karr[idx >> 6]) & bit)) return chk_free_slow(p);
-  if (unlikely(!(__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit))) return chk_free_slow(p);
+  if (unlikely(!slot_release(m, idx, st))) return chk_free_slow(p);
   if (CFG.zero) zero_slot(p, size);
   tc->nfree[cls]++; /* the program's free, counted now: a quarantined slot is not live */
   if (CFG.quarantine) { /* FIFO ring: the slot freed QUAR_SLOTS frees ago comes out */

@@ -16,11 +16,10 @@
  *
  * The slab's state lives in a slab_meta_t in a separate metadata mapping
  * (meta pool, guard pages around each pool chunk):
- *   live bit i  = slot i is handed out;
+ *   state byte i = 0 while slot i is not handed out, else 1 + its
+ *                 allocation kind (1 malloc, 2 new, 3 new[]);
  *   avail bit i = slot i is free and in the slab (not in a thread cache or
  *                 a quarantine);
- *   new bit i, new[] bit i = slot i came from operator new / new[] (both
- *                 clear: malloc), while live; both clear while free;
  *   used bit i  = slot i was handed out at least once since the slab was
  *                 mapped (set on its first take, never cleared).  A slot
  *                 never used is as the OS gave it, all zero, but where a
@@ -28,7 +27,7 @@
  *                 meets that neighbour's canary first, an underflow from
  *                 above writes this slot's last bytes.  So its first take
  *                 checks only its last 16 bytes, not every byte.
- * Invariants: live & avail == 0;  navail == popcount(avail);
+ * Invariants: state != 0 => !avail;  navail == popcount(avail);
  *   slots neither live nor avail are in exactly one thread cache or
  *   quarantine;  chunk_meta(base) == meta <=> meta->base == base.
  *
@@ -139,11 +138,9 @@ typedef struct slab_meta {
   list_node_t node;    /* partial list (slabs with navail > 0) */
   list_node_t all;     /* every slab of the class */
   struct slab_meta *next_free; /* meta pool free list */
-  uint64_t live[BITMAP_WORDS];  /* atomic */
   uint64_t avail[BITMAP_WORDS]; /* under the class lock */
-  uint64_t knew[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW) */
-  uint64_t karr[BITMAP_WORDS];  /* atomic: kind bits (KIND_NEW_ARRAY) */
   uint64_t used[BITMAP_WORDS];  /* atomic: slot handed out since the slab was mapped */
+  uint8_t state[MAX_SLOTS];     /* slot_state below; atomic */
 } slab_meta_t;
 
 /* The chunk table: chunk number (address >> 16) -> slab meta, two levels
@@ -175,20 +172,42 @@ static ALWAYS_INLINE slab_meta_t *slot_of(const void *p, uint32_t *idx) {
   return m;
 }
 
-/* The kind of slot idx (HEAP_KIND_*: 0 malloc, 1 new, 2 new[]), and its
- * change (atomic: other slots' bits share the word). */
-static inline uint32_t slot_kind(const slab_meta_t *m, uint32_t idx) {
-  uint32_t w = idx >> 6, b = idx & 63;
-  return (uint32_t)((__atomic_load_n(&m->knew[w], __ATOMIC_RELAXED) >> b) & 1) |
-         (uint32_t)(((__atomic_load_n(&m->karr[w], __ATOMIC_RELAXED) >> b) & 1) << 1);
+/* A slot's state byte: 0 while it is not live, 1 + kind (HEAP_KIND_*) while
+ * it is.  A byte each, not a bit in a shared word, so that a take and the
+ * change of a live slot's kind are plain stores (no store can undo another
+ * slot's), and a free's test-and-clear is one compare-and-exchange of a byte
+ * (bts/btr with a register offset into memory are microcoded: a locked pair
+ * of them cost 28 ns on this suite's machine, a plain byte store under 1).
+ *
+ * Who writes it: the thread taking a slot out of its cache (0 -> 1: no other
+ * thread holds the slot then); the thread holding a live slot (its kind,
+ * 1 <-> 2 or 3: C++ operators); a free (live -> 0, by compare-and-exchange,
+ * so of two racing frees exactly one wins and the other is reported).  A
+ * stray free racing a kind change can leave a slot freed and marked live:
+ * its next take finds it not 0 and the heap stops (chk_take_failed). */
+#define SLOT_FREE 0
+#define SLOT_STATE_MAX 3 /* 1 + HEAP_KIND_NEW_ARRAY */
+static ALWAYS_INLINE uint8_t slot_state(const slab_meta_t *m, uint32_t idx) {
+  return __atomic_load_n(&m->state[idx], __ATOMIC_RELAXED);
 }
+static ALWAYS_INLINE bool slot_live(const slab_meta_t *m, uint32_t idx) { return slot_state(m, idx) != SLOT_FREE; }
+/* The kind of the live slot idx (HEAP_KIND_*: 0 malloc, 1 new, 2 new[]). */
+static inline uint32_t slot_kind(const slab_meta_t *m, uint32_t idx) { return slot_state(m, idx) - 1u; }
 static inline void slot_set_kind(slab_meta_t *m, uint32_t idx, uint32_t kind) {
-  uint32_t w = idx >> 6;
-  uint64_t bit = (uint64_t)1 << (idx & 63);
-  if (kind & 1) __atomic_fetch_or(&m->knew[w], bit, __ATOMIC_RELAXED);
-  else __atomic_fetch_and(&m->knew[w], ~bit, __ATOMIC_RELAXED);
-  if (kind & 2) __atomic_fetch_or(&m->karr[w], bit, __ATOMIC_RELAXED);
-  else __atomic_fetch_and(&m->karr[w], ~bit, __ATOMIC_RELAXED);
+  __atomic_store_n(&m->state[idx], (uint8_t)(1 + kind), __ATOMIC_RELAXED);
+}
+/* The take of a slot the caller holds: false (nothing written) if its state
+ * is not 0, which only corrupt metadata or a stray free explains. */
+static ALWAYS_INLINE bool slot_take(slab_meta_t *m, uint32_t idx) {
+  if (unlikely(slot_state(m, idx) != SLOT_FREE)) return false;
+  __atomic_store_n(&m->state[idx], 1 + KIND_MALLOC, __ATOMIC_RELAXED);
+  return true;
+}
+/* The free of slot idx seen in state was: true if this call made it 0
+ * (false: it is not live, or another free won the race). */
+static ALWAYS_INLINE bool slot_release(slab_meta_t *m, uint32_t idx, uint8_t was) {
+  return was != SLOT_FREE &&
+         __atomic_compare_exchange_n(&m->state[idx], &was, SLOT_FREE, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 static inline void *slot_addr(const slab_meta_t *m, uint32_t i) {

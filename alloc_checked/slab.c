@@ -302,7 +302,7 @@ void slab_return(uint32_t cls, void *const *slots, uint32_t n) {
     slab_meta_t *m = slot_of(slots[k], &idx);
     if (!m || m->cls != cls) ALLOC_FATAL(METADATA_CORRUPT, slots[k]);
     uint64_t bit = (uint64_t)1 << (idx & 63);
-    if ((m->avail[idx >> 6] & bit) || (__atomic_load_n(&m->live[idx >> 6], __ATOMIC_RELAXED) & bit))
+    if ((m->avail[idx >> 6] & bit) || slot_live(m, idx))
       ALLOC_FATAL(METADATA_CORRUPT, slots[k]);
     m->avail[idx >> 6] |= bit;
     m->navail++;
@@ -359,7 +359,12 @@ size_t slab_validate(void) {
           m->on_partial != (m->navail > 0) || (m->base & (CHUNK - 1)))
         ALLOC_FATAL(VALIDATE, (void *)m->base);
       for (uint32_t w = 0; w < BITMAP_WORDS; w++) {
-        uint64_t lv = __atomic_load_n(&m->live[w], __ATOMIC_RELAXED);
+        uint64_t lv = 0;
+        for (uint32_t b = 0; b < 64; b++) {
+          uint8_t st = slot_state(m, w * 64 + b);
+          if (st > SLOT_STATE_MAX) ALLOC_FATAL(VALIDATE, slot_addr(m, w * 64 + b));
+          lv |= (uint64_t)(st != SLOT_FREE) << b;
+        }
         if (lv & m->avail[w]) ALLOC_FATAL(VALIDATE, slot_addr(m, w * 64));
         uint32_t left = m->nslots > w * 64 ? m->nslots - w * 64 : 0;
         uint64_t valid = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;

@@ -166,14 +166,13 @@ void chk_take_failed(const void *p, int written) {
 }
 
 /* The slot p of class cls leaves the heap for the program (tc may be NULL:
- * no cache).  Class 0 slots are PROT_NONE: only their live bit is touched. */
+ * no cache).  Class 0 slots are PROT_NONE: only their state byte is touched. */
 static void *take_slot(tcache_t *tc, void *p, uint32_t cls) {
   if (cls != 0 && tc) return chk_take(tc, p, cls);
   uint32_t idx;
   slab_meta_t *m = slot_of(p, &idx);
+  if (!m || !slot_take(m, idx)) ALLOC_FATAL(METADATA_CORRUPT, p);
   uint64_t bit = (uint64_t)1 << (idx & 63);
-  if (!m || (__atomic_fetch_or(&m->live[idx >> 6], bit, __ATOMIC_RELAXED) & bit))
-    ALLOC_FATAL(METADATA_CORRUPT, p);
   if (cls != 0) {
     size_t size = chk_classes[cls].size;
     uint64_t *u = &m->used[idx >> 6];
@@ -282,8 +281,7 @@ void chk_tc_stats(uint64_t *allocs, uint64_t *frees, uint64_t *threads, uint64_t
 static void check_free_slot(void *p, uint32_t cls) {
   uint32_t idx;
   slab_meta_t *m = slot_of(p, &idx);
-  if (!m || m->cls != cls ||
-      (__atomic_load_n(&m->live[idx >> 6], __ATOMIC_RELAXED) & ((uint64_t)1 << (idx & 63))))
+  if (!m || m->cls != cls || slot_live(m, idx))
     ALLOC_FATAL(VALIDATE, p);
   if (cls == 0 || !CFG.zero) return;
   const uint64_t *w = p;
@@ -314,18 +312,17 @@ void tc_validate_own(void) {
 static void check_other_bytes(tcache_t *tc, void **e, void *p, uint32_t c, slab_meta_t *m,
                               uint32_t idx) {
   if (!CFG.zero || c == 0) return; /* class 0 is PROT_NONE: nothing to read */
-  uint64_t bit = (uint64_t)1 << (idx & 63);
   uint64_t a0 = __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE);
   uint64_t f0 = __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE);
   if (__atomic_load_n(e, __ATOMIC_ACQUIRE) != p ||
-      (__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit))
+      __atomic_load_n(&m->state[idx], __ATOMIC_ACQUIRE) != SLOT_FREE)
     return;
   const uint64_t *w = p;
   bool dirty = false;
   for (size_t k = 0; k < chk_classes[c].size / 8 && !dirty; k++)
     dirty = __atomic_load_n(&w[k], __ATOMIC_ACQUIRE) != 0; /* the re-reads below come after */
   if (dirty && __atomic_load_n(e, __ATOMIC_ACQUIRE) == p &&
-      !(__atomic_load_n(&m->live[idx >> 6], __ATOMIC_ACQUIRE) & bit) &&
+      __atomic_load_n(&m->state[idx], __ATOMIC_ACQUIRE) == SLOT_FREE &&
       __atomic_load_n(&tc->nmalloc[c], __ATOMIC_ACQUIRE) == a0 &&
       __atomic_load_n(&tc->nfree[c], __ATOMIC_ACQUIRE) == f0) {
     pthread_mutex_unlock(&chk_class[c].mu);
