@@ -54,7 +54,7 @@ static void small_check(const void *p, slab_meta_t *m, uint32_t idx, int op, siz
   if (claimed && !align && cls != 0 && chk_class_for(claimed) != cls)
     alloc_fatal_size(alloc_check_name(ALLOC_CHECK_SIZE_MISMATCH), p, claimed, usable);
   if (align && ((uintptr_t)p & (align - 1))) ALLOC_FATAL(ALIGN_MISMATCH, p);
-  if (CFG.kind && st != 1 + KIND_MALLOC) ALLOC_FATAL(KIND_MISMATCH, p);
+  if (CFG.kind && st != SLOT_MALLOC) ALLOC_FATAL(KIND_MISMATCH, p);
 }
 
 static void free_checked(void *p, size_t claimed, size_t align) {

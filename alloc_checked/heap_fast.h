@@ -130,7 +130,7 @@ static ALWAYS_INLINE void chk_free_fast(tcache_t *tc, void *p, slab_meta_t *m, u
   size_t size = chk_classes[cls].size;
   /* Live and of malloc's kind (with kind tracking off every live slot is) */
   uint8_t st = slot_state(m, idx);
-  if (unlikely(st != 1 + KIND_MALLOC)) return chk_free_slow(p);
+  if (unlikely(st != SLOT_MALLOC)) return chk_free_slow(p);
   if (CFG.canary &&
       unlikely(*(uint64_t *)((char *)p + size - CANARY_BYTES) != canary_of(p)))
     return chk_free_slow(p);

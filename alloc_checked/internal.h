@@ -186,7 +186,9 @@ static ALWAYS_INLINE slab_meta_t *slot_of(const void *p, uint32_t *idx) {
  * stray free racing a kind change can leave a slot freed and marked live:
  * its next take finds it not 0 and the heap stops (chk_take_failed). */
 #define SLOT_FREE 0
-#define SLOT_STATE_MAX 3 /* 1 + HEAP_KIND_NEW_ARRAY */
+#define SLOT_LIVE(kind) (1 + (kind)) /* the state of a live slot of that kind */
+#define SLOT_MALLOC SLOT_LIVE(KIND_MALLOC)
+#define SLOT_STATE_MAX SLOT_LIVE(2) /* HEAP_KIND_NEW_ARRAY */
 static ALWAYS_INLINE uint8_t slot_state(const slab_meta_t *m, uint32_t idx) {
   return __atomic_load_n(&m->state[idx], __ATOMIC_RELAXED);
 }
@@ -194,13 +196,13 @@ static ALWAYS_INLINE bool slot_live(const slab_meta_t *m, uint32_t idx) { return
 /* The kind of the live slot idx (HEAP_KIND_*: 0 malloc, 1 new, 2 new[]). */
 static inline uint32_t slot_kind(const slab_meta_t *m, uint32_t idx) { return slot_state(m, idx) - 1u; }
 static inline void slot_set_kind(slab_meta_t *m, uint32_t idx, uint32_t kind) {
-  __atomic_store_n(&m->state[idx], (uint8_t)(1 + kind), __ATOMIC_RELAXED);
+  __atomic_store_n(&m->state[idx], (uint8_t)SLOT_LIVE(kind), __ATOMIC_RELAXED);
 }
 /* The take of a slot the caller holds: false (nothing written) if its state
  * is not 0, which only corrupt metadata or a stray free explains. */
 static ALWAYS_INLINE bool slot_take(slab_meta_t *m, uint32_t idx) {
   if (unlikely(slot_state(m, idx) != SLOT_FREE)) return false;
-  __atomic_store_n(&m->state[idx], 1 + KIND_MALLOC, __ATOMIC_RELAXED);
+  __atomic_store_n(&m->state[idx], SLOT_MALLOC, __ATOMIC_RELAXED);
   return true;
 }
 /* The free of slot idx seen in state was: true if this call made it 0
